@@ -1,0 +1,21 @@
+//! Hostdesk's use cases, shared by the desktop shell and the `hostdesk` CLI. Nothing here knows
+//! Tauri: the shell and the CLI are thin adapters that parse arguments, call a use case and turn
+//! the [`AppError`] into `{ code, message }` or a one-line error.
+
+pub mod catalog;
+pub mod clients;
+mod clock;
+pub mod demo;
+mod error;
+pub mod paths;
+pub mod status;
+pub mod subscriptions;
+mod workspace;
+
+pub use clock::Clock;
+pub use error::{AppError, ErrorCode, FieldErrorDto};
+pub use hostdesk_core as core;
+pub use hostdesk_store as store;
+pub use workspace::{Ctx, Workspace};
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;

@@ -1,0 +1,276 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "hostdesk", version, about = "Hostdesk: the web-hosting reseller's control room, headless")]
+pub struct Cli {
+    /// The workspace database (default: the platform data directory, e.g.
+    /// ~/.local/share/hostdesk/hostdesk.db).
+    #[arg(long, global = true, env = "HOSTDESK_DB")]
+    pub db: Option<PathBuf>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Run as of this instant (RFC 3339), e.g. 2026-12-01T09:00:00Z: the test clock.
+    #[arg(long, global = true)]
+    pub now: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create or migrate the workspace database.
+    Init(InitArgs),
+    /// Counts and the schema version.
+    Status,
+    /// Products: what is sold.
+    #[command(subcommand)]
+    Product(ProductCmd),
+    /// Options (attributes) with their choices.
+    #[command(subcommand)]
+    Option(OptionCmd),
+    /// Support tiers.
+    #[command(subcommand)]
+    Tier(TierCmd),
+    /// Kits: a product, preselected choices and a tier at one price.
+    #[command(subcommand)]
+    Kit(KitCmd),
+    /// Clients and their contacts.
+    #[command(subcommand)]
+    Client(ClientCmd),
+    /// Subscriptions.
+    #[command(subcommand)]
+    Subscription(SubscriptionCmd),
+}
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// Fill an empty workspace with the demo catalog and clients.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Args)]
+pub struct PriceArgs {
+    /// The amount, written with a point: 9.95
+    #[arg(long, allow_hyphen_values = true)]
+    pub price: String,
+    /// ISO 4217 code: EUR, USD, JPY...
+    #[arg(long)]
+    pub currency: String,
+    /// month, quarter or year
+    #[arg(long, default_value = "month")]
+    pub period: String,
+}
+
+#[derive(Subcommand)]
+pub enum ProductCmd {
+    /// Add a product with its first price.
+    Add {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// site (a site package) or account (a client account with quotas)
+        #[arg(long, default_value = "site")]
+        kind: String,
+        /// The install profile (required for a site package).
+        #[arg(long, default_value = "")]
+        profile: String,
+        #[arg(long, default_value = "")]
+        platform: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[command(flatten)]
+        price: PriceArgs,
+    },
+    /// List products (retired ones with --all).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// One product with its options and price history.
+    Show { code: String },
+    /// No new orders; existing subscriptions are untouched.
+    Retire { code: String },
+    /// A new price from now on; existing subscriptions keep theirs.
+    Reprice {
+        code: String,
+        #[command(flatten)]
+        price: PriceArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OptionCmd {
+    /// Add an option with its choices.
+    Add {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// The product it belongs to (default: every product).
+        #[arg(long)]
+        product: Option<String>,
+        /// CODE:NAME[:MODIFIER][:KEY=VALUE...], KEY one of feature, ssl, domain or a resource
+        /// (users, sites, disk_mb, bandwidth_mb, domains, mailboxes; value a number or
+        /// "unlimited"). E.g. --choice '50:Up to 50 users:10.00:users=50'
+        #[arg(long = "choice", required = true)]
+        choices: Vec<String>,
+        /// The currency of the modifiers.
+        #[arg(long, default_value = "EUR")]
+        currency: String,
+        #[arg(long, default_value = "month")]
+        period: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TierCmd {
+    /// Add a support tier.
+    Add {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// 8x5 or 24x7
+        #[arg(long, default_value = "8x5")]
+        hours: String,
+        /// email, phone or forum (repeat)
+        #[arg(long = "channel", required = true)]
+        channels: Vec<String>,
+        #[arg(long, default_value_t = 24)]
+        response_hours: i64,
+        /// TARGET:ROLE, e.g. issue-tracker:customer (repeat)
+        #[arg(long = "grant")]
+        grants: Vec<String>,
+        #[command(flatten)]
+        price: PriceArgs,
+    },
+    /// List tiers.
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum KitCmd {
+    /// Add a kit.
+    Add {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        product: String,
+        /// OPTION=CHOICE (repeat)
+        #[arg(long = "option")]
+        options: Vec<String>,
+        #[arg(long, default_value = "")]
+        tier: String,
+        #[command(flatten)]
+        price: PriceArgs,
+    },
+    /// List kits.
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum ClientCmd {
+    /// Add a client.
+    Add(Box<ClientAddArgs>),
+    /// A sorted, filtered page of clients.
+    List {
+        /// active, suspended or closed
+        #[arg(long)]
+        status: Option<String>,
+        /// Only clients subscribed to this product code.
+        #[arg(long)]
+        product: Option<String>,
+        /// name, email, created or status
+        #[arg(long, default_value = "name")]
+        sort: String,
+        #[arg(long)]
+        desc: bool,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// A client with contacts, subscriptions, sites and audit trail.
+    Show { id: i64 },
+    /// Full-text search over names, e-mails, contacts and domains.
+    Search {
+        text: String,
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Import clients from CSV (all-or-nothing unless --partial).
+    Import {
+        file: PathBuf,
+        /// Import the good rows even if some are bad.
+        #[arg(long)]
+        partial: bool,
+    },
+    /// Export every client as CSV (to stdout or --out).
+    Export {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+pub struct ClientAddArgs {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub currency: String,
+    /// IANA time zone, e.g. Europe/Paris
+    #[arg(long)]
+    pub tz: String,
+    /// ISO 3166 country code, e.g. FR
+    #[arg(long, default_value = "")]
+    pub country: String,
+    /// person or company
+    #[arg(long)]
+    pub kind: Option<String>,
+    #[arg(long, default_value = "")]
+    pub phone: String,
+    #[arg(long, default_value = "")]
+    pub address: String,
+    #[arg(long, default_value = "")]
+    pub tax_id: String,
+    /// 1-31 (default from the workspace settings, the 1st unless changed)
+    #[arg(long)]
+    pub billing_day: Option<i64>,
+    #[arg(long, default_value = "")]
+    pub notes: String,
+    /// ROLE:NAME:EMAIL, role owner, billing or technical (repeat)
+    #[arg(long = "contact")]
+    pub contacts: Vec<String>,
+}
+
+#[derive(Subcommand)]
+pub enum SubscriptionCmd {
+    /// List subscriptions, newest first.
+    List {
+        #[arg(long)]
+        client: Option<i64>,
+        /// pending, active, suspended, cancelled or expired
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// One subscription with its choices and quotas.
+    Show { id: i64 },
+    /// Export every subscription as CSV (to stdout or --out).
+    Export {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}

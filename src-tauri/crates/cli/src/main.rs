@@ -1,0 +1,50 @@
+//! `hostdesk`: the headless command line over Hostdesk's use cases. Every command prints JSON
+//! with `--json`, exits non-zero with a one-line error on failure, and runs "as of" `--now`.
+
+mod args;
+mod catalog_cmd;
+mod client_cmd;
+mod output;
+mod workspace_cmd;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use hostdesk_app::{paths, AppError, Clock, Workspace};
+
+use args::{Cli, Command};
+use output::Output;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(out) => {
+            out.print(json);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            output::print_error(&e, json);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<Output, AppError> {
+    let clock = match &cli.now {
+        Some(t) => Clock::fixed(t).map_err(|m| AppError::invalid("now", m))?,
+        None => Clock::System,
+    };
+    let path = cli.db.clone().unwrap_or_else(paths::default_db_path);
+    let mut ws = Workspace::open(&path, clock)?;
+    match cli.command {
+        Command::Init(a) => workspace_cmd::init(&mut ws, a),
+        Command::Status => workspace_cmd::status(&ws),
+        Command::Product(c) => catalog_cmd::product(&mut ws, c),
+        Command::Option(c) => catalog_cmd::option(&mut ws, c),
+        Command::Tier(c) => catalog_cmd::tier(&mut ws, c),
+        Command::Kit(c) => catalog_cmd::kit(&mut ws, c),
+        Command::Client(c) => client_cmd::client(&mut ws, c),
+        Command::Subscription(c) => client_cmd::subscription(&ws, c),
+    }
+}

@@ -1,0 +1,20 @@
+//! Hostdesk's SQLite store. Opening a [`Store`] sets the pragmas (WAL, foreign keys, busy
+//! timeout), refuses a database newer than this binary, and migrates an older one.
+//! Repositories are plain functions over a `&Connection`, so a use case can run several of them
+//! in one transaction.
+
+pub mod audit;
+pub mod catalog;
+pub mod clients;
+mod db;
+mod error;
+pub mod migrations;
+pub mod settings;
+pub mod status;
+pub mod subscriptions;
+
+pub use db::Store;
+pub use error::StoreError;
+pub use rusqlite::{Connection, Error as RusqliteError, Transaction};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,230 @@
+//! Subscriptions (a client's recurring purchase) with their choices and quotas, and their sites.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+use crate::{Result, StoreError};
+
+/// A subscription to write; ids already resolved, price already computed.
+#[derive(Debug, Clone)]
+pub struct NewSubscription<'a> {
+    pub client_id: i64,
+    pub product_id: i64,
+    pub kit_id: Option<i64>,
+    pub tier_id: Option<i64>,
+    pub currency: &'a str,
+    pub period: &'a str,
+    pub price_minor: i64,
+    pub state: &'a str,
+    pub anchor_day: i64,
+    pub started_on: &'a str,
+    pub next_due_on: Option<&'a str>,
+    pub expires_on: Option<&'a str>,
+    pub choices: &'a [(i64, i64)],
+    pub quotas: &'a [(String, Option<i64>)],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub id: i64,
+    pub client_id: i64,
+    pub client_name: String,
+    pub product_code: String,
+    pub product_name: String,
+    pub kit_code: Option<String>,
+    pub tier_code: Option<String>,
+    pub currency: String,
+    pub period: String,
+    pub price_minor: i64,
+    pub state: String,
+    pub anchor_day: i64,
+    pub started_on: String,
+    pub next_due_on: Option<String>,
+    pub expires_on: Option<String>,
+    /// `option=choice` codes.
+    pub choices: Vec<String>,
+    pub quotas: Vec<QuotaRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaRow {
+    pub resource: String,
+    /// None: unlimited.
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Site {
+    pub id: i64,
+    pub subscription_id: i64,
+    pub domain: String,
+    pub server_id: Option<i64>,
+    pub platform: String,
+    pub profile: String,
+    pub remote_id: Option<String>,
+    pub status: String,
+    pub created_at: String,
+}
+
+pub fn insert(conn: &Connection, s: &NewSubscription<'_>, at: &str) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO subscriptions (client_id, product_id, kit_id, tier_id, currency, period,
+            price_minor, state, anchor_day, started_on, next_due_on, expires_on, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+    )?
+    .execute(params![
+        s.client_id,
+        s.product_id,
+        s.kit_id,
+        s.tier_id,
+        s.currency,
+        s.period,
+        s.price_minor,
+        s.state,
+        s.anchor_day,
+        s.started_on,
+        s.next_due_on,
+        s.expires_on,
+        at
+    ])?;
+    let id = conn.last_insert_rowid();
+    let mut ch = conn.prepare_cached(
+        "INSERT INTO subscription_choices (subscription_id, option_id, choice_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for (option_id, choice_id) in s.choices {
+        ch.execute(params![id, option_id, choice_id]).map_err(|e| {
+            StoreError::unique_or(e, || "two choices were given for the same option".into())
+        })?;
+    }
+    let mut q = conn.prepare_cached(
+        "INSERT INTO subscription_quotas (subscription_id, resource, quota_limit) VALUES (?1, ?2, ?3)",
+    )?;
+    for (resource, limit) in s.quotas {
+        q.execute(params![id, resource, limit])?;
+    }
+    Ok(id)
+}
+
+const SELECT: &str = "SELECT s.id, s.client_id, c.name, p.code, p.name, k.code, t.code, s.currency,
+        s.period, s.price_minor, s.state, s.anchor_day, s.started_on, s.next_due_on, s.expires_on,
+        (SELECT group_concat(o.code || '=' || ch.code, ',') FROM subscription_choices sc
+           JOIN options o ON o.id = sc.option_id JOIN choices ch ON ch.id = sc.choice_id
+          WHERE sc.subscription_id = s.id)
+   FROM subscriptions s JOIN clients c ON c.id = s.client_id JOIN products p ON p.id = s.product_id
+   LEFT JOIN kits k ON k.id = s.kit_id LEFT JOIN tiers t ON t.id = s.tier_id";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Subscription> {
+    let choices: Option<String> = r.get(15)?;
+    Ok(Subscription {
+        id: r.get(0)?,
+        client_id: r.get(1)?,
+        client_name: r.get(2)?,
+        product_code: r.get(3)?,
+        product_name: r.get(4)?,
+        kit_code: r.get(5)?,
+        tier_code: r.get(6)?,
+        currency: r.get(7)?,
+        period: r.get(8)?,
+        price_minor: r.get(9)?,
+        state: r.get(10)?,
+        anchor_day: r.get(11)?,
+        started_on: r.get(12)?,
+        next_due_on: r.get(13)?,
+        expires_on: r.get(14)?,
+        choices: choices.map(|c| c.split(',').map(String::from).collect()).unwrap_or_default(),
+        quotas: Vec::new(),
+    })
+}
+
+fn with_quotas(conn: &Connection, mut s: Subscription) -> Result<Subscription> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT resource, quota_limit FROM subscription_quotas WHERE subscription_id = ?1 ORDER BY resource",
+    )?;
+    s.quotas = stmt
+        .query_map([s.id], |r| Ok(QuotaRow { resource: r.get(0)?, limit: r.get(1)? }))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(s)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Subscription> {
+    let s = conn
+        .query_row(&format!("{SELECT} WHERE s.id = ?1"), [id], from_row)
+        .optional()?
+        .ok_or_else(|| StoreError::not_found("subscription", id))?;
+    with_quotas(conn, s)
+}
+
+/// A client's subscriptions, or (client None) a page of all, newest first.
+pub fn list(
+    conn: &Connection,
+    client_id: Option<i64>,
+    state: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Subscription>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT} WHERE (?1 IS NULL OR s.client_id = ?1) AND (?2 IS NULL OR s.state = ?2)
+          ORDER BY s.id DESC LIMIT ?3 OFFSET ?4"
+    ))?;
+    let rows: Vec<Subscription> = stmt
+        .query_map(params![client_id, state, limit, offset], from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.into_iter().map(|s| with_quotas(conn, s)).collect()
+}
+
+/// Every subscription in id order, streamed to `f` (exports).
+pub fn for_each(conn: &Connection, mut f: impl FnMut(Subscription) -> Result<()>) -> Result<()> {
+    let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY s.id"))?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        f(from_row(r)?)?;
+    }
+    Ok(())
+}
+
+pub fn insert_site(
+    conn: &Connection,
+    subscription_id: i64,
+    domain: &str,
+    platform: &str,
+    profile: &str,
+    status: &str,
+    at: &str,
+) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO sites (subscription_id, domain, platform, profile, status, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    )?
+    .execute(params![subscription_id, domain, platform, profile, status, at])
+    .map_err(|e| StoreError::unique_or(e, || format!("the domain {domain} is already used by another site")))?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn sites_for_client(conn: &Connection, client_id: i64) -> Result<Vec<Site>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT st.id, st.subscription_id, st.domain, st.server_id, st.platform, st.profile,
+                st.remote_id, st.status, st.created_at
+           FROM sites st JOIN subscriptions s ON s.id = st.subscription_id
+          WHERE s.client_id = ?1 ORDER BY st.id",
+    )?;
+    let rows = stmt.query_map([client_id], |r| {
+        Ok(Site {
+            id: r.get(0)?,
+            subscription_id: r.get(1)?,
+            domain: r.get(2)?,
+            server_id: r.get(3)?,
+            platform: r.get(4)?,
+            profile: r.get(5)?,
+            remote_id: r.get(6)?,
+            status: r.get(7)?,
+            created_at: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,51 @@
+//! The generated TypeScript bindings (ui/src/bindings.ts) come from these commands' Rust
+//! signatures. `UPDATE_BINDINGS=1 cargo test -p hostdesk-desktop bindings` rewrites the file;
+//! the same test fails when the committed file is stale.
+
+use crate::commands::*;
+
+pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
+        get_status,
+        load_demo,
+        query_clients,
+        search_clients,
+        get_client,
+        check_client,
+        add_client,
+        update_client,
+        add_contact,
+        import_clients_csv,
+        get_catalog,
+        add_product,
+        retire_product,
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use specta_typescript::{BigIntExportBehavior, Typescript};
+
+    const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/bindings.ts");
+
+    #[test]
+    fn bindings_are_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("bindings.ts");
+        let ts = Typescript::default()
+            // i64 ids and minor units stay below 2^53 in practice; JS numbers carry them.
+            .bigint(BigIntExportBehavior::Number)
+            .header("// Generated from the Rust commands by tauri-specta. Do not edit.\n// @ts-nocheck");
+        super::builder().export(ts, &fresh).expect("export bindings");
+        let fresh = std::fs::read_to_string(&fresh).unwrap();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(COMMITTED, &fresh).unwrap();
+            return;
+        }
+        let committed = std::fs::read_to_string(COMMITTED).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "ui/src/bindings.ts is stale: run `make bindings` and commit the result"
+        );
+    }
+}

@@ -1,0 +1,107 @@
+//! The IPC surface: each command parses nothing, calls one use case, and returns its result or
+//! `{ code, message, fields }`.
+
+use hostdesk_app::catalog::{self, CatalogOverview};
+use hostdesk_app::clients::{self, ClientDetail, ImportReport};
+use hostdesk_app::core::catalog::ProductDraft;
+use hostdesk_app::core::client::{ClientDraft, ContactDraft};
+use hostdesk_app::demo::{self, DemoOutcome};
+use hostdesk_app::FieldErrorDto;
+use hostdesk_app::status::{self, StatusReport};
+use hostdesk_app::store::clients::{Client, ClientPage, ClientQuery, ClientRow};
+use hostdesk_app::AppError;
+use tauri::State;
+
+use crate::state::AppState;
+
+type R<T> = Result<T, AppError>;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_status(state: State<'_, AppState>) -> R<StatusReport> {
+    status::report(&*state.lock()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn load_demo(state: State<'_, AppState>) -> R<DemoOutcome> {
+    demo::load(&mut *state.lock()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn query_clients(state: State<'_, AppState>, query: ClientQuery) -> R<ClientPage> {
+    clients::query(&*state.lock()?, &query)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn search_clients(state: State<'_, AppState>, text: String) -> R<Vec<ClientRow>> {
+    clients::search(&*state.lock()?, &text, 20)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_client(state: State<'_, AppState>, id: i64) -> R<ClientDetail> {
+    clients::detail(&*state.lock()?, id)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn check_client(state: State<'_, AppState>, draft: ClientDraft) -> R<Vec<FieldErrorDto>> {
+    clients::check(&*state.lock()?, &draft)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn add_client(
+    state: State<'_, AppState>,
+    draft: ClientDraft,
+    contacts: Vec<ContactDraft>,
+) -> R<i64> {
+    clients::add(&mut *state.lock()?, &draft, &contacts)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn update_client(state: State<'_, AppState>, id: i64, draft: ClientDraft) -> R<Client> {
+    clients::update(&mut *state.lock()?, id, &draft)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn add_contact(
+    state: State<'_, AppState>,
+    client_id: i64,
+    draft: ContactDraft,
+) -> R<i64> {
+    clients::add_contact(&mut *state.lock()?, client_id, &draft)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn import_clients_csv(
+    state: State<'_, AppState>,
+    csv: String,
+    partial: bool,
+) -> R<ImportReport> {
+    clients::import_csv(&mut *state.lock()?, csv.as_bytes(), partial)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_catalog(state: State<'_, AppState>) -> R<CatalogOverview> {
+    catalog::overview(&*state.lock()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn add_product(state: State<'_, AppState>, draft: ProductDraft) -> R<i64> {
+    catalog::add_product(&mut *state.lock()?, &draft)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn retire_product(state: State<'_, AppState>, code: String) -> R<()> {
+    catalog::retire_product(&mut *state.lock()?, &code)
+}

@@ -1,0 +1,59 @@
+import { useEffect } from "react";
+import { useRoute, navigate, type Section } from "./lib/route";
+import { Dashboard } from "./features/dashboard/Dashboard";
+import { ClientsScreen } from "./features/clients/ClientsScreen";
+import { ClientPage } from "./features/clients/ClientPage";
+import { CatalogScreen } from "./features/catalog/CatalogScreen";
+import { EmptySection } from "./features/shell/EmptySection";
+import { NavBar } from "./features/shell/NavBar";
+
+export function App() {
+  const route = useRoute();
+
+  // Alt+1..8 jump between sections; "/" focuses the page's search box.
+  useEffect(() => {
+    const order: Section[] = ["dashboard", "clients", "catalog", "orders", "invoices", "jobs", "servers", "settings"];
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      const typing = target && ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName);
+      if (e.altKey && /^[1-8]$/.test(e.key)) {
+        e.preventDefault();
+        navigate({ section: order[Number(e.key) - 1] });
+      } else if (e.key === "/" && !typing) {
+        const search = document.querySelector<HTMLInputElement>("[data-search]");
+        if (search) {
+          e.preventDefault();
+          search.focus();
+        }
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  return (
+    <div className="app">
+      <NavBar current={route.section} />
+      <main className="content">
+        {route.section === "dashboard" && <Dashboard />}
+        {route.section === "clients" && (route.id ? <ClientPage id={route.id} /> : <ClientsScreen />)}
+        {route.section === "catalog" && <CatalogScreen />}
+        {route.section === "orders" && (
+          <EmptySection title="Orders" what="Orders — placing a product or kit for a client, with its price preview and first invoice — arrive with the order workflow." />
+        )}
+        {route.section === "invoices" && (
+          <EmptySection title="Invoices" what="Invoices, credit notes, payments and bill runs arrive with billing. No invoice has been issued in this workspace." />
+        )}
+        {route.section === "jobs" && (
+          <EmptySection title="Jobs" what="The provisioning queue — site installs, manager accounts, suspensions — arrives with provisioning. No job is queued." />
+        )}
+        {route.section === "servers" && (
+          <EmptySection title="Servers" what="Hosting servers (Aegir, cPanel WHM, Caddy and the built-in sandbox) arrive with provisioning." />
+        )}
+        {route.section === "settings" && (
+          <EmptySection title="Settings" what="Workspace settings (staff name, default billing day, mail) will be edited here; today the CLI holds them." />
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,102 @@
+import { useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { commands } from "../../bindings";
+import { unwrap } from "../../lib/ipc";
+import { formatDate } from "../../lib/format";
+import { ErrorNote } from "../shell/ErrorNote";
+import { ClientForm } from "./ClientForm";
+
+export function ClientPage({ id }: { id: number }) {
+  const [editing, setEditing] = useState(false);
+  const q = useQuery({ queryKey: ["client", id], queryFn: () => unwrap(commands.getClient(id)) });
+  if (q.isPending) return <p className="muted">Loading…</p>;
+  if (q.isError) return <ErrorNote error={q.error} />;
+  const { client: c, contacts, subscriptions, sites, audit } = q.data;
+  return (
+    <section className="client-page">
+      <header className="screen-head">
+        <div>
+          <a href="#/clients" className="muted">← Clients</a>
+          <h1>
+            {c.name} <span className={`badge ${c.status}`}>{c.status}</span>
+          </h1>
+          <p className="muted">
+            {c.kind} · {c.email} · {c.country ?? "no country"} · {c.currency} · {c.timezone} · billing day {c.billingDay}
+            {c.taxId && ` · tax id ${c.taxId}`}
+          </p>
+        </div>
+        <button onClick={() => setEditing(true)}>Edit</button>
+      </header>
+      {editing && (
+        <ClientForm
+          id={c.id}
+          initial={{ ...c, kind: c.kind as "person" | "company", status: c.status as "active" | "suspended" | "closed", billingDay: c.billingDay, country: c.country ?? "" }}
+          onDone={() => setEditing(false)}
+        />
+      )}
+      <div className="columns">
+        <div className="panel">
+          <h2>Contacts</h2>
+          {contacts.length === 0 && <p className="muted">No contacts.</p>}
+          <ul className="plain">
+            {contacts.map((k) => (
+              <li key={k.id}>
+                <strong>{k.name}</strong> <span className="badge">{k.role}</span>
+                <br />
+                <span className="muted">{k.email}</span>
+              </li>
+            ))}
+          </ul>
+          {c.notes && (
+            <>
+              <h2>Notes</h2>
+              <p>{c.notes}</p>
+            </>
+          )}
+        </div>
+        <div className="panel">
+          <h2>Subscriptions</h2>
+          {subscriptions.length === 0 && <p className="muted">No subscriptions.</p>}
+          <table className="simple">
+            <tbody>
+              {subscriptions.map((s) => (
+                <tr key={s.id}>
+                  <td>#{s.id}</td>
+                  <td>
+                    <strong>{s.kitCode ?? s.productCode}</strong>
+                    <div className="muted small">{s.choices.join(", ")}</div>
+                  </td>
+                  <td><span className={`badge ${s.state}`}>{s.state}</span></td>
+                  <td className="muted">next {formatDate(s.nextDueOn)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <h2>Sites</h2>
+          {sites.length === 0 && <p className="muted">No sites.</p>}
+          <ul className="plain">
+            {sites.map((s) => (
+              <li key={s.id}>
+                {s.domain} <span className={`badge ${s.status}`}>{s.status}</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      </div>
+      <div className="panel">
+        <h2>Audit trail</h2>
+        <table className="simple">
+          <tbody>
+            {audit.map((a) => (
+              <tr key={a.id}>
+                <td className="muted">{a.at.replace("T", " ").replace("Z", "")}</td>
+                <td>{a.actor}</td>
+                <td>{a.action}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
