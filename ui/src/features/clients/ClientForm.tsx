@@ -19,6 +19,11 @@ const EMPTY: ClientDraft = {
   status: null,
 };
 
+// Suggestions only: the core decides what is valid.
+const TIME_ZONES: string[] =
+  typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+const CURRENCIES = ["EUR", "USD", "GBP", "CHF", "CAD", "AUD", "JPY", "SEK", "NOK", "DKK", "PLN", "KWD"];
+
 /// Debounces a value so the checks run when typing pauses, not on every key.
 function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
@@ -112,8 +117,8 @@ export function ClientForm({
         {field("phone", "Phone")}
         {field("country", "Country (ISO code)", { placeholder: "FR" })}
         {field("taxId", "Tax id")}
-        {field("currency", "Currency", { placeholder: "EUR" })}
-        {field("timezone", "Time zone", { placeholder: "Europe/Paris" })}
+        {field("currency", "Currency", { placeholder: "EUR", list: "currencies" })}
+        {field("timezone", "Time zone", { placeholder: "Europe/Paris", list: "time-zones" })}
         <label className={`field${shown("billingDay") ? " invalid" : ""}`}>
           <span>Billing day</span>
           <input
@@ -128,6 +133,16 @@ export function ClientForm({
         </label>
         {field("address", "Address")}
       </div>
+      <datalist id="time-zones">
+        {TIME_ZONES.map((z) => (
+          <option key={z} value={z} />
+        ))}
+      </datalist>
+      <datalist id="currencies">
+        {CURRENCIES.map((c) => (
+          <option key={c} value={c} />
+        ))}
+      </datalist>
       <label className="field wide">
         <span>Notes</span>
         <textarea value={draft.notes} onChange={(e) => set("notes", e.target.value)} rows={2} />

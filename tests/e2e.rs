@@ -1,0 +1,201 @@
+//! End-to-end tests of the real desktop app: tauri-driver + WebKitWebDriver drive the window
+//! under Xvfb. Run them with `make e2e` (they are ignored by a plain `cargo test`, which has no
+//! display). Each test starts the app on its own temporary database.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hostdesk_app::{demo, status, Clock, Workspace};
+
+/// A running tauri-driver for one app session; stopped with SIGTERM (a SIGKILL would leave
+/// WebKitWebDriver behind, holding the test's stdout).
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start_driver(db: &Path) -> Driver {
+    let port = free_port();
+    let native = free_port();
+    let child = Command::new("tauri-driver")
+        .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+        .env("HOSTDESK_DB", db)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("tauri-driver is installed (make deps)");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Driver { child, port }
+}
+
+async fn open_app(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), "wry".into());
+    caps.insert(
+        "tauri:options".into(),
+        serde_json::json!({ "application": env!("CARGO_BIN_EXE_hostdesk-desktop") }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session on the app")
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    let el = c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await.unwrap();
+    el.text().await.unwrap()
+}
+
+/// Waits until the element's text satisfies `ok` (the UI loads and re-renders
+/// asynchronously, so a found element may be replaced before it is read: look again).
+async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            // textContent, not WebDriver's rendered text: WebKitWebDriver reports only part of
+            // the absolutely positioned rows of a virtualized table.
+            if let Ok(Some(t)) = el.prop("textContent").await {
+                if ok(&t) {
+                    return t;
+                }
+                last = t;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    last
+}
+
+/// Saves what the window shows, for the README and for people looking at a failure.
+async fn screenshot(c: &Client, name: &str) {
+    // two animation frames so the last DOM change is painted
+    let _ = c
+        .execute_async(
+            "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+            vec![],
+        )
+        .await;
+    let png = c.screenshot().await.unwrap();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+/// Clicks a section in the navigation frame, as a person would.
+async fn nav(c: &Client, section: &str) {
+    let link = c.wait().for_element(Locator::Css(&format!("nav a[href='#/{section}']"))).await.unwrap();
+    link.click().await.unwrap();
+}
+
+fn demo_db(dir: &Path) -> (PathBuf, status::StatusReport) {
+    let path = dir.join("demo.db");
+    let mut ws = Workspace::open(&path, Clock::System).unwrap();
+    demo::load(&mut ws).unwrap();
+    let report = status::report(&ws).unwrap();
+    (path, report)
+}
+
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make e2e`"]
+async fn the_dashboard_shows_the_databases_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, expected) = demo_db(dir.path());
+    let driver = start_driver(&db);
+    let c = open_app(&driver).await;
+
+    let clients = wait_text(&c, "[data-testid=count-clients]", |t| t == expected.clients.to_string()).await;
+    assert_eq!(clients, expected.clients.to_string());
+    assert_eq!(text_of(&c, "[data-testid=count-subscriptions]").await, expected.subscriptions.to_string());
+    assert_eq!(text_of(&c, "[data-testid=count-sites]").await, expected.sites.to_string());
+    assert_eq!(text_of(&c, "[data-testid=count-open-invoices]").await, expected.open_invoices.to_string());
+    assert_eq!(text_of(&c, "[data-testid=count-queued-jobs]").await, expected.queued_jobs.to_string());
+    assert_eq!(text_of(&c, "[data-testid=database-path]").await, db.display().to_string());
+    screenshot(&c, "dashboard").await;
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make e2e`"]
+async fn an_empty_workspace_offers_the_demo_and_loads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fresh.db");
+    let driver = start_driver(&db);
+    let c = open_app(&driver).await;
+    assert_eq!(wait_text(&c, "[data-testid=count-clients]", |t| t == "0").await, "0");
+    c.wait().for_element(Locator::Css("[data-testid=welcome] button")).await.unwrap().click().await.unwrap();
+    let n = wait_text(&c, "[data-testid=count-clients]", |t| t != "0").await;
+    let ws = Workspace::open(&db, Clock::System).unwrap();
+    assert_eq!(n, status::report(&ws).unwrap().clients.to_string());
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make e2e`"]
+async fn add_a_client_then_find_it_by_search_in_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = demo_db(dir.path());
+    let driver = start_driver(&db);
+    let c = open_app(&driver).await;
+    nav(&c, "clients").await;
+    // the table shows the demo's clients
+    wait_text(&c, "[data-testid=client-total]", |t| t.ends_with("clients") && !t.starts_with('0')).await;
+    screenshot(&c, "clients").await;
+
+    c.find(Locator::XPath("//button[normalize-space()='Add client']")).await.unwrap().click().await.unwrap();
+    let form = c.wait().for_element(Locator::Css("form[aria-label='Add client']")).await.unwrap();
+    let input = |name: &'static str| {
+        let form = form.clone();
+        async move { form.find(Locator::Css(&format!("input[name={name}]"))).await.unwrap() }
+    };
+    // a bad e-mail is flagged beside the field as it is typed
+    input("email").await.send_keys("zoe@").await.unwrap();
+    input("name").await.click().await.unwrap();
+    let err = wait_text(&c, "#email-error", |t| t.contains("not an e-mail")).await;
+    assert!(err.contains("not an e-mail address"), "{err}");
+    input("email").await.send_keys("quokka-labs.example").await.unwrap();
+    input("name").await.send_keys("Quokka Labs").await.unwrap();
+    // replace the suggested zone as a person would: select all, type over it
+    let select_all = format!("{}a{}", char::from(Key::Control), char::from(Key::Null));
+    let tz = input("timezone").await;
+    tz.send_keys(&select_all).await.unwrap();
+    tz.send_keys("Australia/Perth").await.unwrap();
+    // the stale message goes once the address is complete
+    wait_text(&c, "form[aria-label='Add client']", |t| !t.contains("not an e-mail address")).await;
+    screenshot(&c, "client-form").await;
+    form.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    // the new client's page opens
+    let title = wait_text(&c, ".client-page h1", |t| t.contains("Quokka Labs")).await;
+    assert!(title.contains("Quokka Labs"), "{title}");
+
+    nav(&c, "clients").await;
+    let search = c.wait().for_element(Locator::Css("[data-search]")).await.unwrap();
+    search.send_keys("quok").await.unwrap();
+    let total = wait_text(&c, "[data-testid=client-total]", |t| t == "1 clients").await;
+    screenshot(&c, "client-search").await;
+    assert_eq!(total, "1 clients");
+    let row = wait_text(&c, "[data-testid=client-rows] [role=row]", |t| t.contains("Quokka Labs")).await;
+    assert!(row.contains("zoe@quokka-labs.example"), "{row}");
+    screenshot(&c, "client-search").await;
+    c.close().await.unwrap();
+}
