@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 //! End-to-end tests of the real desktop app: tauri-driver + WebKitWebDriver drive the window
 //! under Xvfb. Run them with `make e2e` (they are ignored by a plain `cargo test`, which has no
 //! display). Each test starts the app on its own temporary database.
@@ -20,20 +21,31 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let _ = self.child.wait();
     }
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start_driver(db: &Path) -> Driver {
     let port = free_port();
     let native = free_port();
     let child = Command::new("tauri-driver")
-        .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
         .env("HOSTDESK_DB", db)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -41,7 +53,10 @@ fn start_driver(db: &Path) -> Driver {
         .expect("tauri-driver is installed (make deps)");
     let deadline = Instant::now() + Duration::from_secs(20);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
+        assert!(
+            Instant::now() < deadline,
+            "tauri-driver did not listen on {port}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     Driver { child, port }
@@ -62,7 +77,12 @@ async fn open_app(driver: &Driver) -> Client {
 }
 
 async fn text_of(c: &Client, css: &str) -> String {
-    let el = c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await.unwrap();
+    let el = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap();
     el.text().await.unwrap()
 }
 
@@ -104,7 +124,11 @@ async fn screenshot(c: &Client, name: &str) {
 
 /// Clicks a section in the navigation frame, as a person would.
 async fn nav(c: &Client, section: &str) {
-    let link = c.wait().for_element(Locator::Css(&format!("nav a[href='#/{section}']"))).await.unwrap();
+    let link = c
+        .wait()
+        .for_element(Locator::Css(&format!("nav a[href='#/{section}']")))
+        .await
+        .unwrap();
     link.click().await.unwrap();
 }
 
@@ -124,13 +148,31 @@ async fn the_dashboard_shows_the_databases_counts() {
     let driver = start_driver(&db);
     let c = open_app(&driver).await;
 
-    let clients = wait_text(&c, "[data-testid=count-clients]", |t| t == expected.clients.to_string()).await;
+    let clients = wait_text(&c, "[data-testid=count-clients]", |t| {
+        t == expected.clients.to_string()
+    })
+    .await;
     assert_eq!(clients, expected.clients.to_string());
-    assert_eq!(text_of(&c, "[data-testid=count-subscriptions]").await, expected.subscriptions.to_string());
-    assert_eq!(text_of(&c, "[data-testid=count-sites]").await, expected.sites.to_string());
-    assert_eq!(text_of(&c, "[data-testid=count-open-invoices]").await, expected.open_invoices.to_string());
-    assert_eq!(text_of(&c, "[data-testid=count-queued-jobs]").await, expected.queued_jobs.to_string());
-    assert_eq!(text_of(&c, "[data-testid=database-path]").await, db.display().to_string());
+    assert_eq!(
+        text_of(&c, "[data-testid=count-subscriptions]").await,
+        expected.subscriptions.to_string()
+    );
+    assert_eq!(
+        text_of(&c, "[data-testid=count-sites]").await,
+        expected.sites.to_string()
+    );
+    assert_eq!(
+        text_of(&c, "[data-testid=count-open-invoices]").await,
+        expected.open_invoices.to_string()
+    );
+    assert_eq!(
+        text_of(&c, "[data-testid=count-queued-jobs]").await,
+        expected.queued_jobs.to_string()
+    );
+    assert_eq!(
+        text_of(&c, "[data-testid=database-path]").await,
+        db.display().to_string()
+    );
     screenshot(&c, "dashboard").await;
     c.close().await.unwrap();
 }
@@ -142,8 +184,17 @@ async fn an_empty_workspace_offers_the_demo_and_loads_it() {
     let db = dir.path().join("fresh.db");
     let driver = start_driver(&db);
     let c = open_app(&driver).await;
-    assert_eq!(wait_text(&c, "[data-testid=count-clients]", |t| t == "0").await, "0");
-    c.wait().for_element(Locator::Css("[data-testid=welcome] button")).await.unwrap().click().await.unwrap();
+    assert_eq!(
+        wait_text(&c, "[data-testid=count-clients]", |t| t == "0").await,
+        "0"
+    );
+    c.wait()
+        .for_element(Locator::Css("[data-testid=welcome] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let n = wait_text(&c, "[data-testid=count-clients]", |t| t != "0").await;
     let ws = Workspace::open(&db, Clock::System).unwrap();
     assert_eq!(n, status::report(&ws).unwrap().clients.to_string());
@@ -159,21 +210,41 @@ async fn add_a_client_then_find_it_by_search_in_the_table() {
     let c = open_app(&driver).await;
     nav(&c, "clients").await;
     // the table shows the demo's clients
-    wait_text(&c, "[data-testid=client-total]", |t| t.ends_with("clients") && !t.starts_with('0')).await;
+    wait_text(&c, "[data-testid=client-total]", |t| {
+        t.ends_with("clients") && !t.starts_with('0')
+    })
+    .await;
     screenshot(&c, "clients").await;
 
-    c.find(Locator::XPath("//button[normalize-space()='Add client']")).await.unwrap().click().await.unwrap();
-    let form = c.wait().for_element(Locator::Css("form[aria-label='Add client']")).await.unwrap();
+    c.find(Locator::XPath("//button[normalize-space()='Add client']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let form = c
+        .wait()
+        .for_element(Locator::Css("form[aria-label='Add client']"))
+        .await
+        .unwrap();
     let input = |name: &'static str| {
         let form = form.clone();
-        async move { form.find(Locator::Css(&format!("input[name={name}]"))).await.unwrap() }
+        async move {
+            form.find(Locator::Css(&format!("input[name={name}]")))
+                .await
+                .unwrap()
+        }
     };
     // a bad e-mail is flagged beside the field as it is typed
     input("email").await.send_keys("zoe@").await.unwrap();
     input("name").await.click().await.unwrap();
     let err = wait_text(&c, "#email-error", |t| t.contains("not an e-mail")).await;
     assert!(err.contains("not an e-mail address"), "{err}");
-    input("email").await.send_keys("quokka-labs.example").await.unwrap();
+    input("email")
+        .await
+        .send_keys("quokka-labs.example")
+        .await
+        .unwrap();
     input("name").await.send_keys("Quokka Labs").await.unwrap();
     // replace the suggested zone as a person would: select all, type over it
     let select_all = format!("{}a{}", char::from(Key::Control), char::from(Key::Null));
@@ -181,20 +252,35 @@ async fn add_a_client_then_find_it_by_search_in_the_table() {
     tz.send_keys(&select_all).await.unwrap();
     tz.send_keys("Australia/Perth").await.unwrap();
     // the stale message goes once the address is complete
-    wait_text(&c, "form[aria-label='Add client']", |t| !t.contains("not an e-mail address")).await;
+    wait_text(&c, "form[aria-label='Add client']", |t| {
+        !t.contains("not an e-mail address")
+    })
+    .await;
     screenshot(&c, "client-form").await;
-    form.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     // the new client's page opens
     let title = wait_text(&c, ".client-page h1", |t| t.contains("Quokka Labs")).await;
     assert!(title.contains("Quokka Labs"), "{title}");
 
     nav(&c, "clients").await;
-    let search = c.wait().for_element(Locator::Css("[data-search]")).await.unwrap();
+    let search = c
+        .wait()
+        .for_element(Locator::Css("[data-search]"))
+        .await
+        .unwrap();
     search.send_keys("quok").await.unwrap();
     let total = wait_text(&c, "[data-testid=client-total]", |t| t == "1 clients").await;
     screenshot(&c, "client-search").await;
     assert_eq!(total, "1 clients");
-    let row = wait_text(&c, "[data-testid=client-rows] [role=row]", |t| t.contains("Quokka Labs")).await;
+    let row = wait_text(&c, "[data-testid=client-rows] [role=row]", |t| {
+        t.contains("Quokka Labs")
+    })
+    .await;
     assert!(row.contains("zoe@quokka-labs.example"), "{row}");
     screenshot(&c, "client-search").await;
     c.close().await.unwrap();

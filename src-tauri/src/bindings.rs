@@ -35,8 +35,12 @@ mod tests {
         let ts = Typescript::default()
             // i64 ids and minor units stay below 2^53 in practice; JS numbers carry them.
             .bigint(BigIntExportBehavior::Number)
-            .header("// Generated from the Rust commands by tauri-specta. Do not edit.\n// @ts-nocheck");
-        super::builder().export(ts, &fresh).expect("export bindings");
+            .header(
+                "// Generated from the Rust commands by tauri-specta. Do not edit.\n// @ts-nocheck",
+            );
+        super::builder()
+            .export(ts, &fresh)
+            .expect("export bindings");
         let fresh = std::fs::read_to_string(&fresh).unwrap();
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             std::fs::write(COMMITTED, &fresh).unwrap();

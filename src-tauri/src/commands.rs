@@ -6,10 +6,10 @@ use hostdesk_app::clients::{self, ClientDetail, ImportReport};
 use hostdesk_app::core::catalog::ProductDraft;
 use hostdesk_app::core::client::{ClientDraft, ContactDraft};
 use hostdesk_app::demo::{self, DemoOutcome};
-use hostdesk_app::FieldErrorDto;
 use hostdesk_app::status::{self, StatusReport};
 use hostdesk_app::store::clients::{Client, ClientPage, ClientQuery, ClientRow};
 use hostdesk_app::AppError;
+use hostdesk_app::FieldErrorDto;
 use tauri::State;
 
 use crate::state::AppState;

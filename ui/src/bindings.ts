@@ -161,7 +161,16 @@ export type ClientDetail = { client: Client; contacts: Contact[]; subscriptions:
  */
 export type ClientDraft = { kind: ClientKind | null; name: string; email: string; phone: string; address: string; country: string; taxId: string; currency: string; timezone: string; billingDay: number | null; notes: string; status: ClientStatus | null }
 export type ClientKind = "person" | "company"
-export type ClientPage = { total: number; offset: number; rows: ClientRow[] }
+export type ClientPage = { 
+/**
+ * How many clients match; counted for the first page only (offset 0), since the table
+ * sizes itself from it and later pages need not count again.
+ */
+total: number | null; 
+/**
+ * A search matched more than [`SEARCH_CAP`] clients: only that many are listed.
+ */
+truncated: boolean; offset: number; rows: ClientRow[] }
 /**
  * One page of the clients table.
  */

@@ -37,7 +37,11 @@ pub fn add_product(ws: &mut Workspace, draft: &ProductDraft) -> Result<i64> {
 }
 
 pub fn list_products(ws: &Workspace, include_retired: bool) -> Result<Vec<Product>> {
-    Ok(catalog::list_products(ws.conn(), include_retired, &ws.clock().stamp())?)
+    Ok(catalog::list_products(
+        ws.conn(),
+        include_retired,
+        &ws.clock().stamp(),
+    )?)
 }
 
 /// A product with its options and its whole price history.
@@ -64,7 +68,14 @@ pub fn retire_product(ws: &mut Workspace, code: &str) -> Result<()> {
     ws.write(|tx, ctx| {
         catalog::retire_product(tx, code, &ctx.at)?;
         let id = catalog::product_id(tx, code)?;
-        ctx.audit(tx, "product", Some(id), "retire", None::<&()>, Some(&ctx.at))
+        ctx.audit(
+            tx,
+            "product",
+            Some(id),
+            "retire",
+            None::<&()>,
+            Some(&ctx.at),
+        )
     })
 }
 
@@ -72,7 +83,8 @@ pub fn retire_product(ws: &mut Workspace, code: &str) -> Result<()> {
 /// sold at: history is never rewritten (a new row is added, none is changed).
 pub fn reprice_product(ws: &mut Workspace, code: &str, price: &PriceDraft) -> Result<()> {
     let mut e = Errors::default();
-    let prices = hostdesk_core::catalog::check_prices(&mut e, "price", std::slice::from_ref(price), false);
+    let prices =
+        hostdesk_core::catalog::check_prices(&mut e, "price", std::slice::from_ref(price), false);
     e.finish()?;
     ws.write(|tx, ctx| {
         let id = catalog::product_id(tx, code)?;
@@ -81,7 +93,14 @@ pub fn reprice_product(ws: &mut Workspace, code: &str, price: &PriceDraft) -> Re
             catalog::add_price(tx, "product", id, p, &ctx.at)?;
         }
         let after = catalog::prices_at(tx, "product", id, &ctx.at)?;
-        ctx.audit(tx, "product", Some(id), "reprice", Some(&before), Some(&after))
+        ctx.audit(
+            tx,
+            "product",
+            Some(id),
+            "reprice",
+            Some(&before),
+            Some(&after),
+        )
     })
 }
 
@@ -120,7 +139,10 @@ pub fn add_kit(ws: &mut Workspace, draft: &KitDraft) -> Result<i64> {
         for (o, c) in &k.choices {
             let (option_id, choice_id) = catalog::resolve_choice(tx, product_id, o, c)?;
             if seen_options.contains(&option_id) {
-                return Err(AppError::new(ErrorCode::Invalid, format!("the option '{o}' is chosen twice")));
+                return Err(AppError::new(
+                    ErrorCode::Invalid,
+                    format!("the option '{o}' is chosen twice"),
+                ));
             }
             seen_options.push(option_id);
             choice_ids.push(choice_id);

@@ -36,7 +36,10 @@ pub fn add(ws: &mut Workspace, draft: &ClientDraft, contacts: &[ContactDraft]) -
     let contacts = contacts
         .iter()
         .enumerate()
-        .map(|(i, c)| c.validate().map_err(|e| prefix(e.into(), &format!("contacts[{i}]."))))
+        .map(|(i, c)| {
+            c.validate()
+                .map_err(|e| prefix(e.into(), &format!("contacts[{i}].")))
+        })
         .collect::<Result<Vec<_>>>()?;
     ws.write(|tx, ctx| {
         let id = clients::insert(tx, &fields, &ctx.at)?;
@@ -44,7 +47,14 @@ pub fn add(ws: &mut Workspace, draft: &ClientDraft, contacts: &[ContactDraft]) -
             clients::insert_contact(tx, id, c)?;
         }
         let created = clients::get(tx, id)?;
-        ctx.audit(tx, "client", Some(id), "create", None::<&()>, Some(&created))?;
+        ctx.audit(
+            tx,
+            "client",
+            Some(id),
+            "create",
+            None::<&()>,
+            Some(&created),
+        )?;
         Ok(id)
     })
 }
@@ -55,7 +65,14 @@ pub fn update(ws: &mut Workspace, id: i64, draft: &ClientDraft) -> Result<Client
         let before = clients::get(tx, id)?;
         clients::update(tx, id, &fields, &ctx.at)?;
         let after = clients::get(tx, id)?;
-        ctx.audit(tx, "client", Some(id), "update", Some(&before), Some(&after))?;
+        ctx.audit(
+            tx,
+            "client",
+            Some(id),
+            "update",
+            Some(&before),
+            Some(&after),
+        )?;
         Ok(after)
     })
 }
@@ -65,7 +82,14 @@ pub fn add_contact(ws: &mut Workspace, client_id: i64, draft: &ContactDraft) -> 
     ws.write(|tx, ctx| {
         clients::get(tx, client_id)?;
         let id = clients::insert_contact(tx, client_id, &c)?;
-        ctx.audit(tx, "client", Some(client_id), "add_contact", None::<&()>, Some(&c))?;
+        ctx.audit(
+            tx,
+            "client",
+            Some(client_id),
+            "add_contact",
+            None::<&()>,
+            Some(&c),
+        )?;
         Ok(id)
     })
 }
@@ -73,7 +97,14 @@ pub fn add_contact(ws: &mut Workspace, client_id: i64, draft: &ContactDraft) -> 
 pub fn remove_contact(ws: &mut Workspace, client_id: i64, contact_id: i64) -> Result<()> {
     ws.write(|tx, ctx| {
         let removed = clients::delete_contact(tx, client_id, contact_id)?;
-        ctx.audit(tx, "client", Some(client_id), "remove_contact", Some(&removed), None::<&()>)
+        ctx.audit(
+            tx,
+            "client",
+            Some(client_id),
+            "remove_contact",
+            Some(&removed),
+            None::<&()>,
+        )
     })
 }
 
@@ -144,8 +175,19 @@ fn prefix(mut e: AppError, p: &str) -> AppError {
 
 /// The columns of a clients CSV, in export order. Import needs name, email, currency, timezone.
 pub const CSV_COLUMNS: &[&str] = &[
-    "id", "kind", "name", "email", "phone", "address", "country", "tax_id", "currency",
-    "timezone", "billing_day", "notes", "status",
+    "id",
+    "kind",
+    "name",
+    "email",
+    "phone",
+    "address",
+    "country",
+    "tax_id",
+    "currency",
+    "timezone",
+    "billing_day",
+    "notes",
+    "status",
 ];
 
 /// One rejected row of an import: its line in the file and what is wrong.
@@ -171,7 +213,9 @@ pub struct ImportReport {
 /// written, and the report lists every bad row; with `partial` the good rows are written.
 pub fn import_csv(ws: &mut Workspace, input: impl Read, partial: bool) -> Result<ImportReport> {
     let day = default_billing_day(ws.conn())?;
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(input);
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| AppError::invalid("file", format!("cannot read the CSV header: {e}")))?
@@ -182,17 +226,28 @@ pub fn import_csv(ws: &mut Workspace, input: impl Read, partial: bool) -> Result
         if !CSV_COLUMNS.contains(&h.as_str()) {
             return Err(AppError::invalid(
                 "file",
-                format!("unknown column '{h}'; the columns are: {}", CSV_COLUMNS.join(", ")),
+                format!(
+                    "unknown column '{h}'; the columns are: {}",
+                    CSV_COLUMNS.join(", ")
+                ),
             ));
         }
     }
     for required in ["name", "email", "currency", "timezone"] {
         if !headers.iter().any(|h| h == required) {
-            return Err(AppError::invalid("file", format!("the column '{required}' is missing")));
+            return Err(AppError::invalid(
+                "file",
+                format!("the column '{required}' is missing"),
+            ));
         }
     }
     let col = |rec: &csv::StringRecord, name: &str| -> String {
-        headers.iter().position(|h| h == name).and_then(|i| rec.get(i)).unwrap_or("").to_string()
+        headers
+            .iter()
+            .position(|h| h == name)
+            .and_then(|i| rec.get(i))
+            .unwrap_or("")
+            .to_string()
     };
 
     let mut good = Vec::new();
@@ -204,7 +259,11 @@ pub fn import_csv(ws: &mut Workspace, input: impl Read, partial: bool) -> Result
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(rows + 1);
-                errors.push(ImportRowError { line, field: String::new(), message: e.to_string() });
+                errors.push(ImportRowError {
+                    line,
+                    field: String::new(),
+                    message: e.to_string(),
+                });
                 continue;
             }
         };
@@ -253,7 +312,12 @@ pub fn import_csv(ws: &mut Workspace, input: impl Read, partial: bool) -> Result
     }
 
     if !errors.is_empty() && !partial {
-        return Ok(ImportReport { rows, imported: 0, errors, rolled_back: true });
+        return Ok(ImportReport {
+            rows,
+            imported: 0,
+            errors,
+            rolled_back: true,
+        });
     }
     let imported = good.len() as u64;
     ws.write(|tx, ctx| {
@@ -263,7 +327,12 @@ pub fn import_csv(ws: &mut Workspace, input: impl Read, partial: bool) -> Result
         }
         Ok(())
     })?;
-    Ok(ImportReport { rows, imported, errors, rolled_back: false })
+    Ok(ImportReport {
+        rows,
+        imported,
+        errors,
+        rolled_back: false,
+    })
 }
 
 fn parse_enum<T: std::str::FromStr<Err = String>>(
@@ -277,7 +346,13 @@ fn parse_enum<T: std::str::FromStr<Err = String>>(
     }
     value
         .parse()
-        .map_err(|message| errors.push(ImportRowError { line, field: field.into(), message }))
+        .map_err(|message| {
+            errors.push(ImportRowError {
+                line,
+                field: field.into(),
+                message,
+            })
+        })
         .ok()
 }
 

@@ -13,7 +13,11 @@ impl Clock {
     pub fn fixed(rfc3339: &str) -> Result<Clock, String> {
         DateTime::parse_from_rfc3339(rfc3339.trim())
             .map(|t| Clock::Fixed(t.with_timezone(&Utc)))
-            .map_err(|e| format!("--now '{rfc3339}' is not an RFC 3339 instant ({e}); e.g. 2026-11-01T09:00:00Z"))
+            .map_err(|e| {
+                format!(
+                    "--now '{rfc3339}' is not an RFC 3339 instant ({e}); e.g. 2026-11-01T09:00:00Z"
+                )
+            })
     }
 
     pub fn now(&self) -> DateTime<Utc> {

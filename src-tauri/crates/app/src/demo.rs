@@ -49,7 +49,11 @@ pub fn load(ws: &mut Workspace) -> Result<DemoOutcome> {
 
 fn prices(list: &[(&str, Period, &str)]) -> Vec<PriceDraft> {
     list.iter()
-        .map(|(c, p, a)| PriceDraft { currency: c.to_string(), period: Some(*p), amount: a.to_string() })
+        .map(|(c, p, a)| PriceDraft {
+            currency: c.to_string(),
+            period: Some(*p),
+            amount: a.to_string(),
+        })
         .collect()
 }
 
@@ -75,105 +79,189 @@ fn choice(code: &str, name: &str, modifier: [&str; 4]) -> ChoiceDraft {
 const FREE: [&str; 4] = ["0", "0", "0", "0"];
 
 fn seed_catalog(ws: &mut Workspace) -> Result<()> {
-    catalog::add_product(ws, &ProductDraft {
-        code: "oa-site".into(),
-        name: "Open Atrium site".into(),
-        kind: Some(ProductKind::Site),
-        description: "A ready-to-use Open Atrium intranet: groups, discussions, files and calendars.".into(),
-        profile: "openatrium".into(),
-        platform: "Open Atrium 2.6".into(),
-        server_group: "atrium".into(),
-        prices: monthly("19.00", "21.00", "17.00", "2900"),
-    })?;
-    catalog::add_product(ws, &ProductDraft {
-        code: "drupal-site".into(),
-        name: "Drupal site".into(),
-        kind: Some(ProductKind::Site),
-        description: "A standard Drupal site on a managed platform.".into(),
-        profile: "standard".into(),
-        platform: "Drupal 10".into(),
-        server_group: "drupal".into(),
-        prices: monthly("9.95", "10.95", "8.95", "1500"),
-    })?;
-    catalog::add_product(ws, &ProductDraft {
-        code: "reseller-account".into(),
-        name: "Hosting account".into(),
-        kind: Some(ProductKind::Account),
-        description: "The client is the product: an account with quotas on sites, disk and bandwidth.".into(),
-        prices: monthly("29.00", "32.00", "26.00", "4500"),
-        ..Default::default()
-    })?;
+    catalog::add_product(
+        ws,
+        &ProductDraft {
+            code: "oa-site".into(),
+            name: "Open Atrium site".into(),
+            kind: Some(ProductKind::Site),
+            description:
+                "A ready-to-use Open Atrium intranet: groups, discussions, files and calendars."
+                    .into(),
+            profile: "openatrium".into(),
+            platform: "Open Atrium 2.6".into(),
+            server_group: "atrium".into(),
+            prices: monthly("19.00", "21.00", "17.00", "2900"),
+        },
+    )?;
+    catalog::add_product(
+        ws,
+        &ProductDraft {
+            code: "drupal-site".into(),
+            name: "Drupal site".into(),
+            kind: Some(ProductKind::Site),
+            description: "A standard Drupal site on a managed platform.".into(),
+            profile: "standard".into(),
+            platform: "Drupal 10".into(),
+            server_group: "drupal".into(),
+            prices: monthly("9.95", "10.95", "8.95", "1500"),
+        },
+    )?;
+    catalog::add_product(
+        ws,
+        &ProductDraft {
+            code: "reseller-account".into(),
+            name: "Hosting account".into(),
+            kind: Some(ProductKind::Account),
+            description:
+                "The client is the product: an account with quotas on sites, disk and bandwidth."
+                    .into(),
+            prices: monthly("29.00", "32.00", "26.00", "4500"),
+            ..Default::default()
+        },
+    )?;
 
-    catalog::add_option(ws, &OptionDraft {
-        product_code: "oa-site".into(),
-        code: "theme".into(),
-        name: "Theme".into(),
-        choices: vec![
-            choice("standard", "Standard theme", FREE),
-            ChoiceDraft { feature: "premium_theme".into(), ..choice("premium", "Premium theme", ["5.00", "5.50", "4.50", "750"]) },
-        ],
-    })?;
-    catalog::add_option(ws, &OptionDraft {
-        product_code: "oa-site".into(),
-        code: "features".into(),
-        name: "Extended features".into(),
-        choices: vec![
-            choice("none", "None", FREE),
-            ChoiceDraft { feature: "oa_reader".into(), ..choice("oa-reader", "OA Reader (experimental)", ["3.00", "3.30", "2.70", "450"]) },
-        ],
-    })?;
+    catalog::add_option(
+        ws,
+        &OptionDraft {
+            product_code: "oa-site".into(),
+            code: "theme".into(),
+            name: "Theme".into(),
+            choices: vec![
+                choice("standard", "Standard theme", FREE),
+                ChoiceDraft {
+                    feature: "premium_theme".into(),
+                    ..choice("premium", "Premium theme", ["5.00", "5.50", "4.50", "750"])
+                },
+            ],
+        },
+    )?;
+    catalog::add_option(
+        ws,
+        &OptionDraft {
+            product_code: "oa-site".into(),
+            code: "features".into(),
+            name: "Extended features".into(),
+            choices: vec![
+                choice("none", "None", FREE),
+                ChoiceDraft {
+                    feature: "oa_reader".into(),
+                    ..choice(
+                        "oa-reader",
+                        "OA Reader (experimental)",
+                        ["3.00", "3.30", "2.70", "450"],
+                    )
+                },
+            ],
+        },
+    )?;
     let users = |code: &str, name: &str, limit: Option<i64>, m: [&str; 4]| ChoiceDraft {
-        quota: Some(QuotaValue { resource: Resource::Users, limit }),
+        quota: Some(QuotaValue {
+            resource: Resource::Users,
+            limit,
+        }),
         ..choice(code, name, m)
     };
-    catalog::add_option(ws, &OptionDraft {
-        code: "users".into(),
-        name: "User quota".into(),
-        choices: vec![
-            users("10", "Up to 10 users", Some(10), FREE),
-            users("50", "Up to 50 users", Some(50), ["10.00", "11.00", "9.00", "1500"]),
-            users("unlimited", "Unlimited users", None, ["25.00", "27.00", "22.00", "3700"]),
-        ],
-        ..Default::default()
-    })?;
-    let ssl = |code: &str, name: &str, level: SslLevel, m: [&str; 4]| ChoiceDraft { ssl: Some(level), ..choice(code, name, m) };
-    catalog::add_option(ws, &OptionDraft {
-        code: "ssl".into(),
-        name: "Security".into(),
-        choices: vec![
-            ssl("auto", "Automatic certificate", SslLevel::Automatic, FREE),
-            ssl("bundled", "Bundled EV certificate", SslLevel::Bundled, ["4.00", "4.40", "3.60", "600"]),
-            ssl("none", "No HTTPS", SslLevel::None, FREE),
-        ],
-        ..Default::default()
-    })?;
-    let dom = |code: &str, name: &str, mode: DomainMode, m: [&str; 4]| ChoiceDraft { domain_mode: Some(mode), ..choice(code, name, m) };
-    catalog::add_option(ws, &OptionDraft {
-        code: "domain".into(),
-        name: "Domain".into(),
-        choices: vec![
-            dom("subdomain", "Subdomain of ours", DomainMode::Subdomain, FREE),
-            dom("owned", "Your own domain", DomainMode::Owned, FREE),
-            dom("registered", "Register a new domain", DomainMode::Registered, ["1.25", "1.40", "1.10", "190"]),
-        ],
-        ..Default::default()
-    })?;
+    catalog::add_option(
+        ws,
+        &OptionDraft {
+            code: "users".into(),
+            name: "User quota".into(),
+            choices: vec![
+                users("10", "Up to 10 users", Some(10), FREE),
+                users(
+                    "50",
+                    "Up to 50 users",
+                    Some(50),
+                    ["10.00", "11.00", "9.00", "1500"],
+                ),
+                users(
+                    "unlimited",
+                    "Unlimited users",
+                    None,
+                    ["25.00", "27.00", "22.00", "3700"],
+                ),
+            ],
+            ..Default::default()
+        },
+    )?;
+    let ssl = |code: &str, name: &str, level: SslLevel, m: [&str; 4]| ChoiceDraft {
+        ssl: Some(level),
+        ..choice(code, name, m)
+    };
+    catalog::add_option(
+        ws,
+        &OptionDraft {
+            code: "ssl".into(),
+            name: "Security".into(),
+            choices: vec![
+                ssl("auto", "Automatic certificate", SslLevel::Automatic, FREE),
+                ssl(
+                    "bundled",
+                    "Bundled EV certificate",
+                    SslLevel::Bundled,
+                    ["4.00", "4.40", "3.60", "600"],
+                ),
+                ssl("none", "No HTTPS", SslLevel::None, FREE),
+            ],
+            ..Default::default()
+        },
+    )?;
+    let dom = |code: &str, name: &str, mode: DomainMode, m: [&str; 4]| ChoiceDraft {
+        domain_mode: Some(mode),
+        ..choice(code, name, m)
+    };
+    catalog::add_option(
+        ws,
+        &OptionDraft {
+            code: "domain".into(),
+            name: "Domain".into(),
+            choices: vec![
+                dom(
+                    "subdomain",
+                    "Subdomain of ours",
+                    DomainMode::Subdomain,
+                    FREE,
+                ),
+                dom("owned", "Your own domain", DomainMode::Owned, FREE),
+                dom(
+                    "registered",
+                    "Register a new domain",
+                    DomainMode::Registered,
+                    ["1.25", "1.40", "1.10", "190"],
+                ),
+            ],
+            ..Default::default()
+        },
+    )?;
     let sites = |code: &str, name: &str, limit: i64, m: [&str; 4]| ChoiceDraft {
-        quota: Some(QuotaValue { resource: Resource::Sites, limit: Some(limit) }),
+        quota: Some(QuotaValue {
+            resource: Resource::Sites,
+            limit: Some(limit),
+        }),
         ..choice(code, name, m)
     };
-    catalog::add_option(ws, &OptionDraft {
-        product_code: "reseller-account".into(),
-        code: "sites".into(),
-        name: "Number of sites".into(),
-        choices: vec![
-            sites("5", "5 sites", 5, FREE),
-            sites("20", "20 sites", 20, ["15.00", "16.50", "13.50", "2200"]),
-            sites("50", "50 sites", 50, ["40.00", "44.00", "36.00", "6000"]),
-        ],
-    })?;
+    catalog::add_option(
+        ws,
+        &OptionDraft {
+            product_code: "reseller-account".into(),
+            code: "sites".into(),
+            name: "Number of sites".into(),
+            choices: vec![
+                sites("5", "5 sites", 5, FREE),
+                sites("20", "20 sites", 20, ["15.00", "16.50", "13.50", "2200"]),
+                sites("50", "50 sites", 50, ["40.00", "44.00", "36.00", "6000"]),
+            ],
+        },
+    )?;
 
-    let tier = |code: &str, name: &str, hours, channels: Vec<Channel>, response, m: [&str; 4], grants: Vec<AccessGrant>| TierDraft {
+    let tier = |code: &str,
+                name: &str,
+                hours,
+                channels: Vec<Channel>,
+                response,
+                m: [&str; 4],
+                grants: Vec<AccessGrant>| TierDraft {
         code: code.into(),
         name: name.into(),
         hours: Some(hours),
@@ -182,63 +270,400 @@ fn seed_catalog(ws: &mut Workspace) -> Result<()> {
         prices: monthly(m[0], m[1], m[2], m[3]),
         grants,
     };
-    let grant = |role: &str| vec![AccessGrant { target: "issue-tracker".into(), role: role.into() }];
-    catalog::add_tier(ws, &tier("community", "Community (forum)", SupportHours::H8x5, vec![Channel::Forum], 72, FREE, vec![]))?;
-    catalog::add_tier(ws, &tier("business", "Business 8x5", SupportHours::H8x5, vec![Channel::Email, Channel::Forum], 8, ["49.00", "54.00", "44.00", "7400"], grant("customer")))?;
-    catalog::add_tier(ws, &tier("enterprise", "Enterprise 24x7", SupportHours::H24x7, vec![Channel::Email, Channel::Phone, Channel::Forum], 1, ["199.00", "219.00", "179.00", "29900"], grant("priority-customer")))?;
-
-    let kit = |code: &str, name: &str, choices: &[(&str, &str)], tier: &str, m: [&str; 4]| KitDraft {
-        code: code.into(),
-        name: name.into(),
-        product_code: "oa-site".into(),
-        choices: choices.iter().map(|(o, c)| (o.to_string(), c.to_string())).collect(),
-        tier_code: tier.into(),
-        prices: monthly(m[0], m[1], m[2], m[3]),
+    let grant = |role: &str| {
+        vec![AccessGrant {
+            target: "issue-tracker".into(),
+            role: role.into(),
+        }]
     };
-    catalog::add_kit(ws, &kit("oa-community", "Community", &[("users", "10"), ("theme", "standard"), ("ssl", "auto"), ("domain", "subdomain")], "community", ["19.00", "21.00", "17.00", "2900"]))?;
-    catalog::add_kit(ws, &kit("oa-business", "Business", &[("users", "50"), ("theme", "premium"), ("ssl", "auto"), ("domain", "subdomain")], "business", ["69.00", "76.00", "62.00", "10400"]))?;
-    catalog::add_kit(ws, &kit("oa-enterprise", "Enterprise", &[("users", "unlimited"), ("theme", "premium"), ("features", "oa-reader"), ("ssl", "bundled"), ("domain", "subdomain")], "enterprise", ["229.00", "252.00", "206.00", "34400"]))?;
+    catalog::add_tier(
+        ws,
+        &tier(
+            "community",
+            "Community (forum)",
+            SupportHours::H8x5,
+            vec![Channel::Forum],
+            72,
+            FREE,
+            vec![],
+        ),
+    )?;
+    catalog::add_tier(
+        ws,
+        &tier(
+            "business",
+            "Business 8x5",
+            SupportHours::H8x5,
+            vec![Channel::Email, Channel::Forum],
+            8,
+            ["49.00", "54.00", "44.00", "7400"],
+            grant("customer"),
+        ),
+    )?;
+    catalog::add_tier(
+        ws,
+        &tier(
+            "enterprise",
+            "Enterprise 24x7",
+            SupportHours::H24x7,
+            vec![Channel::Email, Channel::Phone, Channel::Forum],
+            1,
+            ["199.00", "219.00", "179.00", "29900"],
+            grant("priority-customer"),
+        ),
+    )?;
+
+    let kit =
+        |code: &str, name: &str, choices: &[(&str, &str)], tier: &str, m: [&str; 4]| KitDraft {
+            code: code.into(),
+            name: name.into(),
+            product_code: "oa-site".into(),
+            choices: choices
+                .iter()
+                .map(|(o, c)| (o.to_string(), c.to_string()))
+                .collect(),
+            tier_code: tier.into(),
+            prices: monthly(m[0], m[1], m[2], m[3]),
+        };
+    catalog::add_kit(
+        ws,
+        &kit(
+            "oa-community",
+            "Community",
+            &[
+                ("users", "10"),
+                ("theme", "standard"),
+                ("ssl", "auto"),
+                ("domain", "subdomain"),
+            ],
+            "community",
+            ["19.00", "21.00", "17.00", "2900"],
+        ),
+    )?;
+    catalog::add_kit(
+        ws,
+        &kit(
+            "oa-business",
+            "Business",
+            &[
+                ("users", "50"),
+                ("theme", "premium"),
+                ("ssl", "auto"),
+                ("domain", "subdomain"),
+            ],
+            "business",
+            ["69.00", "76.00", "62.00", "10400"],
+        ),
+    )?;
+    catalog::add_kit(
+        ws,
+        &kit(
+            "oa-enterprise",
+            "Enterprise",
+            &[
+                ("users", "unlimited"),
+                ("theme", "premium"),
+                ("features", "oa-reader"),
+                ("ssl", "bundled"),
+                ("domain", "subdomain"),
+            ],
+            "enterprise",
+            ["229.00", "252.00", "206.00", "34400"],
+        ),
+    )?;
     Ok(())
 }
 
 /// (name, kind, country, currency, time zone, contact first name)
 const CLIENTS: &[(&str, ClientKind, &str, &str, &str, &str)] = &[
-    ("Atelier Lumière", ClientKind::Company, "FR", "EUR", "Europe/Paris", "Camille"),
-    ("Bäckerei Sonnenschein GmbH", ClientKind::Company, "DE", "EUR", "Europe/Berlin", "Jonas"),
-    ("Northwind Cooperative", ClientKind::Company, "US", "USD", "America/Chicago", "Avery"),
-    ("Harbour & Finch Ltd", ClientKind::Company, "GB", "GBP", "Europe/London", "Olivia"),
-    ("Sakura Design Studio", ClientKind::Company, "JP", "JPY", "Asia/Tokyo", "Haruto"),
-    ("Van der Berg Architecten", ClientKind::Company, "NL", "EUR", "Europe/Amsterdam", "Sanne"),
-    ("Marie Dubois", ClientKind::Person, "FR", "EUR", "Europe/Paris", "Marie"),
-    ("Open Valley School District", ClientKind::Company, "US", "USD", "America/Denver", "Jordan"),
-    ("Koumbit Solidarity Network", ClientKind::Company, "FR", "EUR", "Europe/Paris", "Luc"),
-    ("Greenleaf Community Garden", ClientKind::Company, "GB", "GBP", "Europe/London", "Harry"),
-    ("Lukas Schneider", ClientKind::Person, "DE", "EUR", "Europe/Berlin", "Lukas"),
-    ("Riverside Health Clinic", ClientKind::Company, "US", "USD", "America/New_York", "Morgan"),
-    ("Café Olé Roasters", ClientKind::Company, "FR", "EUR", "Europe/Paris", "Inès"),
-    ("Tanaka Engineering", ClientKind::Company, "JP", "JPY", "Asia/Tokyo", "Yui"),
-    ("Emma Thompson", ClientKind::Person, "GB", "GBP", "Europe/London", "Emma"),
-    ("Fjord Outdoor Supply", ClientKind::Company, "NL", "EUR", "Europe/Amsterdam", "Daan"),
-    ("Pioneer Valley Makerspace", ClientKind::Company, "US", "USD", "America/Los_Angeles", "Riley"),
-    ("Institut Pasteur Alumni", ClientKind::Company, "FR", "EUR", "Europe/Paris", "Hugo"),
-    ("Müller & Söhne Verlag", ClientKind::Company, "DE", "EUR", "Europe/Berlin", "Mia"),
-    ("Blue Heron Yoga", ClientKind::Company, "US", "USD", "America/Chicago", "Casey"),
-    ("Oliver Bennett", ClientKind::Person, "GB", "GBP", "Europe/London", "Oliver"),
-    ("Lotus Tea House", ClientKind::Company, "JP", "JPY", "Asia/Tokyo", "Sota"),
-    ("De Groene Fiets", ClientKind::Company, "NL", "EUR", "Europe/Amsterdam", "Lotte"),
-    ("Summit Legal Partners", ClientKind::Company, "US", "USD", "America/New_York", "Taylor"),
-    ("Chloé Martin", ClientKind::Person, "FR", "EUR", "Europe/Paris", "Chloé"),
-    ("Alpine Ski School", ClientKind::Company, "DE", "EUR", "Europe/Berlin", "Felix"),
-    ("Castle Hill Museum Trust", ClientKind::Company, "GB", "GBP", "Europe/London", "Amelia"),
-    ("Hudson Valley Farmers Market", ClientKind::Company, "US", "USD", "America/New_York", "Quinn"),
-    ("Papeterie du Marais", ClientKind::Company, "FR", "EUR", "Europe/Paris", "Léa"),
-    ("Kyoto Language Academy", ClientKind::Company, "JP", "JPY", "Asia/Tokyo", "Aoi"),
-    ("Noah Fischer", ClientKind::Person, "DE", "EUR", "Europe/Berlin", "Noah"),
-    ("Lighthouse Relief Fund", ClientKind::Company, "NL", "EUR", "Europe/Amsterdam", "Bram"),
-    ("Prairie Wind Energy", ClientKind::Company, "US", "USD", "America/Chicago", "Drew"),
-    ("The Copper Kettle", ClientKind::Company, "GB", "GBP", "Europe/London", "George"),
-    ("Association Les Amis du Jazz", ClientKind::Company, "FR", "EUR", "Europe/Paris", "Jules"),
-    ("Sophie Wagner", ClientKind::Person, "DE", "EUR", "Europe/Berlin", "Sophie"),
+    (
+        "Atelier Lumière",
+        ClientKind::Company,
+        "FR",
+        "EUR",
+        "Europe/Paris",
+        "Camille",
+    ),
+    (
+        "Bäckerei Sonnenschein GmbH",
+        ClientKind::Company,
+        "DE",
+        "EUR",
+        "Europe/Berlin",
+        "Jonas",
+    ),
+    (
+        "Northwind Cooperative",
+        ClientKind::Company,
+        "US",
+        "USD",
+        "America/Chicago",
+        "Avery",
+    ),
+    (
+        "Harbour & Finch Ltd",
+        ClientKind::Company,
+        "GB",
+        "GBP",
+        "Europe/London",
+        "Olivia",
+    ),
+    (
+        "Sakura Design Studio",
+        ClientKind::Company,
+        "JP",
+        "JPY",
+        "Asia/Tokyo",
+        "Haruto",
+    ),
+    (
+        "Van der Berg Architecten",
+        ClientKind::Company,
+        "NL",
+        "EUR",
+        "Europe/Amsterdam",
+        "Sanne",
+    ),
+    (
+        "Marie Dubois",
+        ClientKind::Person,
+        "FR",
+        "EUR",
+        "Europe/Paris",
+        "Marie",
+    ),
+    (
+        "Open Valley School District",
+        ClientKind::Company,
+        "US",
+        "USD",
+        "America/Denver",
+        "Jordan",
+    ),
+    (
+        "Koumbit Solidarity Network",
+        ClientKind::Company,
+        "FR",
+        "EUR",
+        "Europe/Paris",
+        "Luc",
+    ),
+    (
+        "Greenleaf Community Garden",
+        ClientKind::Company,
+        "GB",
+        "GBP",
+        "Europe/London",
+        "Harry",
+    ),
+    (
+        "Lukas Schneider",
+        ClientKind::Person,
+        "DE",
+        "EUR",
+        "Europe/Berlin",
+        "Lukas",
+    ),
+    (
+        "Riverside Health Clinic",
+        ClientKind::Company,
+        "US",
+        "USD",
+        "America/New_York",
+        "Morgan",
+    ),
+    (
+        "Café Olé Roasters",
+        ClientKind::Company,
+        "FR",
+        "EUR",
+        "Europe/Paris",
+        "Inès",
+    ),
+    (
+        "Tanaka Engineering",
+        ClientKind::Company,
+        "JP",
+        "JPY",
+        "Asia/Tokyo",
+        "Yui",
+    ),
+    (
+        "Emma Thompson",
+        ClientKind::Person,
+        "GB",
+        "GBP",
+        "Europe/London",
+        "Emma",
+    ),
+    (
+        "Fjord Outdoor Supply",
+        ClientKind::Company,
+        "NL",
+        "EUR",
+        "Europe/Amsterdam",
+        "Daan",
+    ),
+    (
+        "Pioneer Valley Makerspace",
+        ClientKind::Company,
+        "US",
+        "USD",
+        "America/Los_Angeles",
+        "Riley",
+    ),
+    (
+        "Institut Pasteur Alumni",
+        ClientKind::Company,
+        "FR",
+        "EUR",
+        "Europe/Paris",
+        "Hugo",
+    ),
+    (
+        "Müller & Söhne Verlag",
+        ClientKind::Company,
+        "DE",
+        "EUR",
+        "Europe/Berlin",
+        "Mia",
+    ),
+    (
+        "Blue Heron Yoga",
+        ClientKind::Company,
+        "US",
+        "USD",
+        "America/Chicago",
+        "Casey",
+    ),
+    (
+        "Oliver Bennett",
+        ClientKind::Person,
+        "GB",
+        "GBP",
+        "Europe/London",
+        "Oliver",
+    ),
+    (
+        "Lotus Tea House",
+        ClientKind::Company,
+        "JP",
+        "JPY",
+        "Asia/Tokyo",
+        "Sota",
+    ),
+    (
+        "De Groene Fiets",
+        ClientKind::Company,
+        "NL",
+        "EUR",
+        "Europe/Amsterdam",
+        "Lotte",
+    ),
+    (
+        "Summit Legal Partners",
+        ClientKind::Company,
+        "US",
+        "USD",
+        "America/New_York",
+        "Taylor",
+    ),
+    (
+        "Chloé Martin",
+        ClientKind::Person,
+        "FR",
+        "EUR",
+        "Europe/Paris",
+        "Chloé",
+    ),
+    (
+        "Alpine Ski School",
+        ClientKind::Company,
+        "DE",
+        "EUR",
+        "Europe/Berlin",
+        "Felix",
+    ),
+    (
+        "Castle Hill Museum Trust",
+        ClientKind::Company,
+        "GB",
+        "GBP",
+        "Europe/London",
+        "Amelia",
+    ),
+    (
+        "Hudson Valley Farmers Market",
+        ClientKind::Company,
+        "US",
+        "USD",
+        "America/New_York",
+        "Quinn",
+    ),
+    (
+        "Papeterie du Marais",
+        ClientKind::Company,
+        "FR",
+        "EUR",
+        "Europe/Paris",
+        "Léa",
+    ),
+    (
+        "Kyoto Language Academy",
+        ClientKind::Company,
+        "JP",
+        "JPY",
+        "Asia/Tokyo",
+        "Aoi",
+    ),
+    (
+        "Noah Fischer",
+        ClientKind::Person,
+        "DE",
+        "EUR",
+        "Europe/Berlin",
+        "Noah",
+    ),
+    (
+        "Lighthouse Relief Fund",
+        ClientKind::Company,
+        "NL",
+        "EUR",
+        "Europe/Amsterdam",
+        "Bram",
+    ),
+    (
+        "Prairie Wind Energy",
+        ClientKind::Company,
+        "US",
+        "USD",
+        "America/Chicago",
+        "Drew",
+    ),
+    (
+        "The Copper Kettle",
+        ClientKind::Company,
+        "GB",
+        "GBP",
+        "Europe/London",
+        "George",
+    ),
+    (
+        "Association Les Amis du Jazz",
+        ClientKind::Company,
+        "FR",
+        "EUR",
+        "Europe/Paris",
+        "Jules",
+    ),
+    (
+        "Sophie Wagner",
+        ClientKind::Person,
+        "DE",
+        "EUR",
+        "Europe/Berlin",
+        "Sophie",
+    ),
 ];
 
 /// A stable, readable slug: "Café Olé Roasters" -> "cafe-ole-roasters".
@@ -296,20 +721,53 @@ fn seed(ws: &mut Workspace) -> Result<()> {
                 currency: currency.to_string(),
                 timezone: tz.to_string(),
                 billing_day: Some(billing_day),
-                notes: if i % 7 == 0 { "Prefers e-mail; invoices to the accountant.".into() } else { String::new() },
+                notes: if i % 7 == 0 {
+                    "Prefers e-mail; invoices to the accountant.".into()
+                } else {
+                    String::new()
+                },
                 status: None,
             },
             &[
-                ContactDraft { name: format!("{first} {}", ["Martin", "Keller", "Ito", "Smith", "Jansen"][i % 5]), email: format!("{}@{email_domain}.org", slug(first)), phone: String::new(), role: Some(ContactRole::Owner) },
-                ContactDraft { name: "Accounts".into(), email: format!("accounts@{email_domain}.org"), phone: String::new(), role: Some(ContactRole::Billing) },
+                ContactDraft {
+                    name: format!(
+                        "{first} {}",
+                        ["Martin", "Keller", "Ito", "Smith", "Jansen"][i % 5]
+                    ),
+                    email: format!("{}@{email_domain}.org", slug(first)),
+                    phone: String::new(),
+                    role: Some(ContactRole::Owner),
+                },
+                ContactDraft {
+                    name: "Accounts".into(),
+                    email: format!("accounts@{email_domain}.org"),
+                    phone: String::new(),
+                    role: Some(ContactRole::Billing),
+                },
             ],
         )?;
         let n_subs = 1 + (i % 3 == 0) as usize;
         for k in 0..n_subs {
             let (product, kit) = plans[(i + k * 2) % plans.len()];
             let started = today - Duration::days((20 + i * 11 + k * 40) as i64);
-            let state = if i % 11 == 5 { "suspended" } else if i % 13 == 7 { "pending" } else { "active" };
-            subscribe(ws, id, product, kit, currency, billing_day as u32, started, state, &format!("{s}{}", if k > 0 { "-2" } else { "" }))?;
+            let state = if i % 11 == 5 {
+                "suspended"
+            } else if i % 13 == 7 {
+                "pending"
+            } else {
+                "active"
+            };
+            subscribe(
+                ws,
+                id,
+                product,
+                kit,
+                currency,
+                billing_day as u32,
+                started,
+                state,
+                &format!("{s}{}", if k > 0 { "-2" } else { "" }),
+            )?;
         }
     }
     Ok(())
@@ -331,29 +789,61 @@ fn subscribe(
         let product_id = cat::product_id(tx, product)?;
         let p = cat::product_by_id(tx, product_id, &ctx.at)?;
         let price_of = |rows: &[hostdesk_store::catalog::PriceRow]| {
-            rows.iter().find(|r| r.currency == currency && r.period == "month").map(|r| r.amount_minor).unwrap_or(0)
+            rows.iter()
+                .find(|r| r.currency == currency && r.period == "month")
+                .map(|r| r.amount_minor)
+                .unwrap_or(0)
         };
         let (kit_id, tier_id, picks, price) = match kit {
             Some(code) => {
-                let k = cat::list_kits(tx, &ctx.at)?.into_iter().find(|k| k.code == code)
+                let k = cat::list_kits(tx, &ctx.at)?
+                    .into_iter()
+                    .find(|k| k.code == code)
                     .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("kit {code}")))?;
-                let picks: Vec<(String, String)> = k.choices.iter()
-                    .filter_map(|c| c.split_once('=').map(|(a, b)| (a.to_string(), b.to_string())))
+                let picks: Vec<(String, String)> = k
+                    .choices
+                    .iter()
+                    .filter_map(|c| {
+                        c.split_once('=')
+                            .map(|(a, b)| (a.to_string(), b.to_string()))
+                    })
                     .collect();
-                let tier_id = k.tier_code.as_deref().map(|t| cat::tier_id(tx, t)).transpose()?;
+                let tier_id = k
+                    .tier_code
+                    .as_deref()
+                    .map(|t| cat::tier_id(tx, t))
+                    .transpose()?;
                 (Some(k.id), tier_id, picks, price_of(&k.prices))
             }
-            None if product == "reseller-account" => (None, Some(cat::tier_id(tx, "business")?), vec![("sites".into(), "20".into())], 0),
-            None => (None, Some(cat::tier_id(tx, "community")?), vec![("users".into(), "10".into())], 0),
+            None if product == "reseller-account" => (
+                None,
+                Some(cat::tier_id(tx, "business")?),
+                vec![("sites".into(), "20".into())],
+                0,
+            ),
+            None => (
+                None,
+                Some(cat::tier_id(tx, "community")?),
+                vec![("users".into(), "10".into())],
+                0,
+            ),
         };
         let mut choices = Vec::new();
         let mut quotas = Vec::new();
-        let mut price = if kit.is_some() { price } else { price_of(&p.prices) };
+        let mut price = if kit.is_some() {
+            price
+        } else {
+            price_of(&p.prices)
+        };
         let options = cat::options_for(tx, Some(product_id), &ctx.at)?;
         for (o, c) in &picks {
             let ids = cat::resolve_choice(tx, product_id, o, c)?;
             choices.push(ids);
-            if let Some(ch) = options.iter().flat_map(|x| &x.choices).find(|x| x.id == ids.1) {
+            if let Some(ch) = options
+                .iter()
+                .flat_map(|x| &x.choices)
+                .find(|x| x.id == ids.1)
+            {
                 if kit.is_none() {
                     price += price_of(&ch.prices);
                 }
@@ -364,28 +854,51 @@ fn subscribe(
         }
         let started_on = started.to_string();
         let next_due = next_anchor_after(started, anchor_day).map(|d| d.to_string());
-        let sub_id = subs::insert(tx, &NewSubscription {
-            client_id,
-            product_id,
-            kit_id,
-            tier_id,
-            currency,
-            period: "month",
-            price_minor: price,
-            state,
-            anchor_day: i64::from(anchor_day),
-            started_on: &started_on,
-            next_due_on: next_due.as_deref(),
-            expires_on: None,
-            choices: &choices,
-            quotas: &quotas,
-        }, &ctx.at)?;
-        let site_status = match state { "active" => "active", "suspended" => "disabled", _ => "queued" };
+        let sub_id = subs::insert(
+            tx,
+            &NewSubscription {
+                client_id,
+                product_id,
+                kit_id,
+                tier_id,
+                currency,
+                period: "month",
+                price_minor: price,
+                state,
+                anchor_day: i64::from(anchor_day),
+                started_on: &started_on,
+                next_due_on: next_due.as_deref(),
+                expires_on: None,
+                choices: &choices,
+                quotas: &quotas,
+            },
+            &ctx.at,
+        )?;
+        let site_status = match state {
+            "active" => "active",
+            "suspended" => "disabled",
+            _ => "queued",
+        };
         if p.kind == "site" {
-            subs::insert_site(tx, sub_id, &format!("{site_name}.{DEMO_DOMAIN}"), &p.platform, &p.profile, site_status, &ctx.at)?;
+            subs::insert_site(
+                tx,
+                sub_id,
+                &format!("{site_name}.{DEMO_DOMAIN}"),
+                &p.platform,
+                &p.profile,
+                site_status,
+                &ctx.at,
+            )?;
         }
         let created = subs::get(tx, sub_id)?;
-        ctx.audit(tx, "subscription", Some(sub_id), "create", None::<&()>, Some(&created))?;
+        ctx.audit(
+            tx,
+            "subscription",
+            Some(sub_id),
+            "create",
+            None::<&()>,
+            Some(&created),
+        )?;
         Ok(())
     })
 }

@@ -36,13 +36,20 @@ pub struct FieldErrorDto {
 
 impl From<&FieldError> for FieldErrorDto {
     fn from(f: &FieldError) -> Self {
-        FieldErrorDto { field: f.field.clone(), message: f.message.clone() }
+        FieldErrorDto {
+            field: f.field.clone(),
+            message: f.message.clone(),
+        }
     }
 }
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        AppError { code, message: message.into(), fields: Vec::new() }
+        AppError {
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+        }
     }
 
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
@@ -56,7 +63,11 @@ impl From<CoreError> for AppError {
             CoreError::Invalid(_) => ErrorCode::Invalid,
             CoreError::Overflow | CoreError::CurrencyMismatch(..) => ErrorCode::Invalid,
         };
-        AppError { code, message: e.to_string(), fields: e.fields().iter().map(Into::into).collect() }
+        AppError {
+            code,
+            message: e.to_string(),
+            fields: e.fields().iter().map(Into::into).collect(),
+        }
     }
 }
 

@@ -26,7 +26,9 @@ pub struct StatusReport {
 
 pub fn report(ws: &Workspace) -> Result<StatusReport> {
     let c = status::counts(ws.conn())?;
-    let products: i64 = ws.conn().query_row("SELECT count(*) FROM products", [], |r| r.get(0))?;
+    let products: i64 = ws
+        .conn()
+        .query_row("SELECT count(*) FROM products", [], |r| r.get(0))?;
     Ok(StatusReport {
         clients: c.clients,
         subscriptions: c.subscriptions,

@@ -13,7 +13,13 @@ pub fn list(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<Subscription>> {
-    Ok(subscriptions::list(ws.conn(), client_id, state, offset, limit.clamp(1, 10_000))?)
+    Ok(subscriptions::list(
+        ws.conn(),
+        client_id,
+        state,
+        offset,
+        limit.clamp(1, 10_000),
+    )?)
 }
 
 pub fn show(ws: &Workspace, id: i64) -> Result<Subscription> {
@@ -21,8 +27,21 @@ pub fn show(ws: &Workspace, id: i64) -> Result<Subscription> {
 }
 
 pub const CSV_COLUMNS: &[&str] = &[
-    "id", "client_id", "client_name", "product", "kit", "tier", "options", "currency", "period",
-    "price", "state", "anchor_day", "started_on", "next_due_on", "expires_on",
+    "id",
+    "client_id",
+    "client_name",
+    "product",
+    "kit",
+    "tier",
+    "options",
+    "currency",
+    "period",
+    "price",
+    "state",
+    "anchor_day",
+    "started_on",
+    "next_due_on",
+    "expires_on",
 ];
 
 /// Writes every subscription as CSV; the price is written with the currency's decimals.

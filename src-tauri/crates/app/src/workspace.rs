@@ -52,11 +52,19 @@ impl Workspace {
     /// Opens (creating and migrating as needed) the workspace database at `path`.
     pub fn open(path: &Path, clock: Clock) -> Result<Workspace> {
         let store = Store::open(path)?;
-        Ok(Workspace { store, path: Some(path.to_path_buf()), clock })
+        Ok(Workspace {
+            store,
+            path: Some(path.to_path_buf()),
+            clock,
+        })
     }
 
     pub fn open_in_memory(clock: Clock) -> Result<Workspace> {
-        Ok(Workspace { store: Store::open_in_memory()?, path: None, clock })
+        Ok(Workspace {
+            store: Store::open_in_memory()?,
+            path: None,
+            clock,
+        })
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -92,7 +100,10 @@ impl Workspace {
     /// Runs `f` in one transaction (a savepoint, so writes nest inside [`Workspace::batch`]):
     /// everything it writes lands together, or nothing does.
     pub fn write<T>(&mut self, f: impl FnOnce(&Connection, &Ctx) -> Result<T>) -> Result<T> {
-        let ctx = Ctx { at: self.clock.stamp(), actor: self.actor()? };
+        let ctx = Ctx {
+            at: self.clock.stamp(),
+            actor: self.actor()?,
+        };
         let tx = self.store.conn_mut().savepoint()?;
         let out = f(&tx, &ctx)?;
         tx.commit()?;
@@ -108,7 +119,8 @@ impl Workspace {
                 Ok(v)
             }
             Err(e) => {
-                self.conn().execute_batch("ROLLBACK TO batch; RELEASE batch")?;
+                self.conn()
+                    .execute_batch("ROLLBACK TO batch; RELEASE batch")?;
                 Err(e)
             }
         }

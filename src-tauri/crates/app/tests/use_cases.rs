@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 use hostdesk_app::core::catalog::{Period, PriceDraft, ProductDraft};
 use hostdesk_app::core::client::{ClientDraft, ContactDraft, ContactRole};
 use hostdesk_app::demo::{self, DemoOutcome};
@@ -35,7 +36,9 @@ fn the_demo_fills_an_empty_workspace_once() {
     assert_eq!(kits, ["Community", "Business", "Enterprise"]);
     assert_eq!(cat.tiers.len(), 3);
     assert!(cat.options.iter().any(|o| o.code == "users"
-        && o.choices.iter().any(|c| c.quota.as_ref().is_some_and(|q| q.limit.is_none()))));
+        && o.choices
+            .iter()
+            .any(|c| c.quota.as_ref().is_some_and(|q| q.limit.is_none()))));
     // again: harmless, nothing doubled
     assert_eq!(demo::load(&mut ws).unwrap(), DemoOutcome::AlreadyLoaded);
     assert_eq!(status::report(&ws).unwrap(), s);
@@ -63,7 +66,12 @@ fn an_invalid_client_changes_nothing_and_says_which_fields() {
     assert_eq!(status::report(&ws).unwrap().clients, 0);
     assert!(audit::list(ws.conn(), None, None, 10).unwrap().is_empty());
     // a bad contact rolls back the client too
-    let bad_contact = ContactDraft { name: "X".into(), email: "x@".into(), role: Some(ContactRole::Owner), ..Default::default() };
+    let bad_contact = ContactDraft {
+        name: "X".into(),
+        email: "x@".into(),
+        role: Some(ContactRole::Owner),
+        ..Default::default()
+    };
     let err = clients::add(&mut ws, &draft("Good"), &[bad_contact]).unwrap_err();
     assert_eq!(err.fields[0].field, "contacts[0].email");
     assert_eq!(status::report(&ws).unwrap().clients, 0);
@@ -81,7 +89,14 @@ fn changes_are_audited_with_who_when_and_before_after() {
     let trail = audit::list(ws.conn(), Some("client"), Some(id), 10).unwrap();
     assert_eq!(trail.len(), 2);
     let update = &trail[0];
-    assert_eq!((update.action.as_str(), update.actor.as_str(), update.at.as_str()), ("update", "Ada Support", "2026-11-02T10:30:00Z"));
+    assert_eq!(
+        (
+            update.action.as_str(),
+            update.actor.as_str(),
+            update.at.as_str()
+        ),
+        ("update", "Ada Support", "2026-11-02T10:30:00Z")
+    );
     assert_eq!(update.before.as_ref().unwrap()["name"], "Anna");
     assert_eq!(update.after.as_ref().unwrap()["name"], "Anna Schmidt");
     assert_eq!(update.after.as_ref().unwrap()["country"], "DE");
@@ -112,8 +127,15 @@ fn a_csv_import_is_all_or_nothing_and_reports_every_bad_row() {
     let r = clients::import_csv(&mut ws, CSV_MIXED.as_bytes(), false).unwrap();
     assert!(r.rolled_back);
     assert_eq!((r.rows, r.imported), (4, 0));
-    let lines: Vec<(u64, &str)> = r.errors.iter().map(|e| (e.line, e.field.as_str())).collect();
-    assert_eq!(lines, [(3, "name"), (4, "kind"), (4, "timezone"), (4, "billingDay")]);
+    let lines: Vec<(u64, &str)> = r
+        .errors
+        .iter()
+        .map(|e| (e.line, e.field.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        [(3, "name"), (4, "kind"), (4, "timezone"), (4, "billingDay")]
+    );
     assert_eq!(status::report(&ws).unwrap().clients, 0, "nothing written");
 
     let r = clients::import_csv(&mut ws, CSV_MIXED.as_bytes(), true).unwrap();
@@ -126,7 +148,11 @@ fn a_csv_import_is_all_or_nothing_and_reports_every_bad_row() {
 fn a_csv_with_unknown_or_missing_columns_is_refused_up_front() {
     let mut ws = ws();
     let e = clients::import_csv(&mut ws, "name,email,colour\n".as_bytes(), false).unwrap_err();
-    assert!(e.message.contains("unknown column 'colour'"), "{}", e.message);
+    assert!(
+        e.message.contains("unknown column 'colour'"),
+        "{}",
+        e.message
+    );
     let e = clients::import_csv(&mut ws, "name,email,currency\n".as_bytes(), false).unwrap_err();
     assert!(e.message.contains("'timezone' is missing"), "{}", e.message);
 }
@@ -143,28 +169,68 @@ fn export_then_import_round_trips_clients() {
     assert_eq!(r.imported, n);
     let mut again = Vec::new();
     clients::export_csv(&ws2, &mut again).unwrap();
-    assert_eq!(String::from_utf8(again).unwrap(), String::from_utf8(csv).unwrap());
+    assert_eq!(
+        String::from_utf8(again).unwrap(),
+        String::from_utf8(csv).unwrap()
+    );
 
     let mut subs = Vec::new();
     let rows = subscriptions::export_csv(&ws1, &mut subs).unwrap();
     let text = String::from_utf8(subs).unwrap();
     assert_eq!(text.lines().count() as u64, rows + 1);
-    assert!(text.lines().next().unwrap().starts_with("id,client_id,client_name,product"));
+    assert!(text
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("id,client_id,client_name,product"));
 }
 
 #[test]
 fn a_price_change_applies_to_new_orders_only() {
     let mut ws = ws();
     demo::load(&mut ws).unwrap();
-    let before: Vec<i64> = subscriptions::list(&ws, None, None, 0, 1000).unwrap().iter().map(|s| s.price_minor).collect();
+    let before: Vec<i64> = subscriptions::list(&ws, None, None, 0, 1000)
+        .unwrap()
+        .iter()
+        .map(|s| s.price_minor)
+        .collect();
     ws.set_clock(Clock::fixed("2026-12-01T00:00:00Z").unwrap());
-    catalog::reprice_product(&mut ws, "drupal-site", &PriceDraft { currency: "EUR".into(), period: Some(Period::Month), amount: "12.50".into() }).unwrap();
-    let after: Vec<i64> = subscriptions::list(&ws, None, None, 0, 1000).unwrap().iter().map(|s| s.price_minor).collect();
-    assert_eq!(before, after, "existing subscriptions keep the price they were sold at");
+    catalog::reprice_product(
+        &mut ws,
+        "drupal-site",
+        &PriceDraft {
+            currency: "EUR".into(),
+            period: Some(Period::Month),
+            amount: "12.50".into(),
+        },
+    )
+    .unwrap();
+    let after: Vec<i64> = subscriptions::list(&ws, None, None, 0, 1000)
+        .unwrap()
+        .iter()
+        .map(|s| s.price_minor)
+        .collect();
+    assert_eq!(
+        before, after,
+        "existing subscriptions keep the price they were sold at"
+    );
     let d = catalog::show_product(&ws, "drupal-site").unwrap();
-    let eur: Vec<i64> = d.price_history.iter().filter(|p| p.currency == "EUR").map(|p| p.amount_minor).collect();
+    let eur: Vec<i64> = d
+        .price_history
+        .iter()
+        .filter(|p| p.currency == "EUR")
+        .map(|p| p.amount_minor)
+        .collect();
     assert_eq!(eur, [995, 1250]);
-    assert_eq!(d.product.prices.iter().find(|p| p.currency == "EUR").unwrap().amount_minor, 1250);
+    assert_eq!(
+        d.product
+            .prices
+            .iter()
+            .find(|p| p.currency == "EUR")
+            .unwrap()
+            .amount_minor,
+        1250
+    );
 }
 
 #[test]
@@ -173,11 +239,25 @@ fn retired_products_leave_subscriptions_alone() {
     demo::load(&mut ws).unwrap();
     let subs_before = status::report(&ws).unwrap().subscriptions;
     catalog::retire_product(&mut ws, "drupal-site").unwrap();
-    assert!(catalog::list_products(&ws, false).unwrap().iter().all(|p| p.code != "drupal-site"));
-    assert!(catalog::list_products(&ws, true).unwrap().iter().any(|p| p.code == "drupal-site" && p.retired_at.is_some()));
+    assert!(catalog::list_products(&ws, false)
+        .unwrap()
+        .iter()
+        .all(|p| p.code != "drupal-site"));
+    assert!(catalog::list_products(&ws, true)
+        .unwrap()
+        .iter()
+        .any(|p| p.code == "drupal-site" && p.retired_at.is_some()));
     assert_eq!(status::report(&ws).unwrap().subscriptions, subs_before);
-    assert_eq!(catalog::retire_product(&mut ws, "drupal-site").unwrap_err().code, ErrorCode::Conflict);
-    assert_eq!(catalog::retire_product(&mut ws, "nope").unwrap_err().code, ErrorCode::NotFound);
+    assert_eq!(
+        catalog::retire_product(&mut ws, "drupal-site")
+            .unwrap_err()
+            .code,
+        ErrorCode::Conflict
+    );
+    assert_eq!(
+        catalog::retire_product(&mut ws, "nope").unwrap_err().code,
+        ErrorCode::NotFound
+    );
 }
 
 #[test]
@@ -187,11 +267,18 @@ fn a_product_needs_its_fields_and_a_unique_code() {
         code: "oa".into(),
         name: "OA".into(),
         profile: "openatrium".into(),
-        prices: vec![PriceDraft { currency: "KWD".into(), period: Some(Period::Year), amount: "1.250".into() }],
+        prices: vec![PriceDraft {
+            currency: "KWD".into(),
+            period: Some(Period::Year),
+            amount: "1.250".into(),
+        }],
         ..Default::default()
     };
     catalog::add_product(&mut ws, &p).unwrap();
-    assert_eq!(catalog::add_product(&mut ws, &p).unwrap_err().code, ErrorCode::Conflict);
+    assert_eq!(
+        catalog::add_product(&mut ws, &p).unwrap_err().code,
+        ErrorCode::Conflict
+    );
     let shown = catalog::show_product(&ws, "oa").unwrap();
     assert_eq!(shown.product.prices[0].amount, "1.250");
     assert_eq!(shown.product.prices[0].amount_minor, 1250);

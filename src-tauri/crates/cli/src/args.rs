@@ -3,7 +3,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "hostdesk", version, about = "Hostdesk: the web-hosting reseller's control room, headless")]
+#[command(
+    name = "hostdesk",
+    version,
+    about = "Hostdesk: the web-hosting reseller's control room, headless"
+)]
 pub struct Cli {
     /// The workspace database (default: the platform data directory, e.g.
     /// ~/.local/share/hostdesk/hostdesk.db).

@@ -30,7 +30,15 @@ fn prices_text(prices: &[hostdesk_app::store::catalog::PriceRow]) -> String {
 
 pub fn product(ws: &mut Workspace, cmd: ProductCmd) -> Result<Output, AppError> {
     match cmd {
-        ProductCmd::Add { code, name, kind, profile, platform, description, price: p } => {
+        ProductCmd::Add {
+            code,
+            name,
+            kind,
+            profile,
+            platform,
+            description,
+            price: p,
+        } => {
             let draft = ProductDraft {
                 code,
                 name,
@@ -53,11 +61,18 @@ pub fn product(ws: &mut Workspace, cmd: ProductCmd) -> Result<Output, AppError> 
                         p.name.clone(),
                         p.kind.clone(),
                         prices_text(&p.prices),
-                        if p.retired_at.is_some() { "retired".into() } else { String::new() },
+                        if p.retired_at.is_some() {
+                            "retired".into()
+                        } else {
+                            String::new()
+                        },
                     ]
                 })
                 .collect();
-            Ok(Output::new(&list, table(&["CODE", "NAME", "KIND", "PRICES", ""], &rows)))
+            Ok(Output::new(
+                &list,
+                table(&["CODE", "NAME", "KIND", "PRICES", ""], &rows),
+            ))
         }
         ProductCmd::Show { code } => {
             let d = catalog::show_product(ws, &code)?;
@@ -78,12 +93,18 @@ pub fn product(ws: &mut Workspace, cmd: ProductCmd) -> Result<Output, AppError> 
         }
         ProductCmd::Retire { code } => {
             catalog::retire_product(ws, &code)?;
-            Ok(Output::new(&serde_json::json!({ "retired": code }), format!("retired {code}")))
+            Ok(Output::new(
+                &serde_json::json!({ "retired": code }),
+                format!("retired {code}"),
+            ))
         }
         ProductCmd::Reprice { code, price: p } => {
             catalog::reprice_product(ws, &code, &price(&p)?)?;
             let d = catalog::show_product(ws, &code)?;
-            Ok(Output::new(&d.product, format!("{code}: {}", prices_text(&d.product.prices))))
+            Ok(Output::new(
+                &d.product,
+                format!("{code}: {}", prices_text(&d.product.prices)),
+            ))
         }
     }
 }
@@ -93,9 +114,16 @@ fn choice(spec: &str, currency: &str, period: Period) -> Result<ChoiceDraft, App
     let mut parts = spec.split(':');
     let code = parts.next().unwrap_or_default().to_string();
     let name = parts.next().map(str::to_string).ok_or_else(|| {
-        AppError::invalid("choice", format!("'{spec}' should be CODE:NAME[:MODIFIER][:KEY=VALUE...]"))
+        AppError::invalid(
+            "choice",
+            format!("'{spec}' should be CODE:NAME[:MODIFIER][:KEY=VALUE...]"),
+        )
     })?;
-    let mut c = ChoiceDraft { code, name, ..Default::default() };
+    let mut c = ChoiceDraft {
+        code,
+        name,
+        ..Default::default()
+    };
     for part in parts {
         match part.split_once('=') {
             None => c.prices.push(PriceDraft {
@@ -112,7 +140,10 @@ fn choice(spec: &str, currency: &str, period: Period) -> Result<ChoiceDraft, App
                     None
                 } else {
                     Some(v.parse::<i64>().map_err(|_| {
-                        AppError::invalid("choice", format!("quota '{v}' is not a number or 'unlimited'"))
+                        AppError::invalid(
+                            "choice",
+                            format!("quota '{v}' is not a number or 'unlimited'"),
+                        )
                     })?)
                 };
                 c.quota = Some(QuotaValue { resource, limit });
@@ -123,33 +154,59 @@ fn choice(spec: &str, currency: &str, period: Period) -> Result<ChoiceDraft, App
 }
 
 pub fn option(ws: &mut Workspace, cmd: OptionCmd) -> Result<Output, AppError> {
-    let OptionCmd::Add { code, name, product, choices, currency, period } = cmd;
+    let OptionCmd::Add {
+        code,
+        name,
+        product,
+        choices,
+        currency,
+        period,
+    } = cmd;
     let period: Period = parse("period", &period)?;
     let draft = OptionDraft {
         product_code: product.unwrap_or_default(),
         code,
         name,
-        choices: choices.iter().map(|s| choice(s, &currency, period)).collect::<Result<_, _>>()?,
+        choices: choices
+            .iter()
+            .map(|s| choice(s, &currency, period))
+            .collect::<Result<_, _>>()?,
     };
     Ok(Output::id(catalog::add_option(ws, &draft)?, "option"))
 }
 
 pub fn tier(ws: &mut Workspace, cmd: TierCmd) -> Result<Output, AppError> {
     match cmd {
-        TierCmd::Add { code, name, hours, channels, response_hours, grants, price: p } => {
+        TierCmd::Add {
+            code,
+            name,
+            hours,
+            channels,
+            response_hours,
+            grants,
+            price: p,
+        } => {
             let draft = TierDraft {
                 code,
                 name,
                 hours: Some(parse("hours", &hours)?),
-                channels: channels.iter().map(|c| parse("channel", c)).collect::<Result<_, _>>()?,
+                channels: channels
+                    .iter()
+                    .map(|c| parse("channel", c))
+                    .collect::<Result<_, _>>()?,
                 response_hours: Some(response_hours),
                 prices: vec![price(&p)?],
                 grants: grants
                     .iter()
                     .map(|g| {
                         g.split_once(':')
-                            .map(|(t, r)| AccessGrant { target: t.into(), role: r.into() })
-                            .ok_or_else(|| AppError::invalid("grant", format!("'{g}' should be TARGET:ROLE")))
+                            .map(|(t, r)| AccessGrant {
+                                target: t.into(),
+                                role: r.into(),
+                            })
+                            .ok_or_else(|| {
+                                AppError::invalid("grant", format!("'{g}' should be TARGET:ROLE"))
+                            })
                     })
                     .collect::<Result<_, _>>()?,
             };
@@ -159,16 +216,34 @@ pub fn tier(ws: &mut Workspace, cmd: TierCmd) -> Result<Output, AppError> {
             let tiers = catalog::overview(ws)?.tiers;
             let rows: Vec<Vec<String>> = tiers
                 .iter()
-                .map(|t| vec![t.code.clone(), t.name.clone(), t.hours.clone(), t.channels.join("+"), prices_text(&t.prices)])
+                .map(|t| {
+                    vec![
+                        t.code.clone(),
+                        t.name.clone(),
+                        t.hours.clone(),
+                        t.channels.join("+"),
+                        prices_text(&t.prices),
+                    ]
+                })
                 .collect();
-            Ok(Output::new(&tiers, table(&["CODE", "NAME", "HOURS", "CHANNELS", "PRICES"], &rows)))
+            Ok(Output::new(
+                &tiers,
+                table(&["CODE", "NAME", "HOURS", "CHANNELS", "PRICES"], &rows),
+            ))
         }
     }
 }
 
 pub fn kit(ws: &mut Workspace, cmd: KitCmd) -> Result<Output, AppError> {
     match cmd {
-        KitCmd::Add { code, name, product, options, tier, price: p } => {
+        KitCmd::Add {
+            code,
+            name,
+            product,
+            options,
+            tier,
+            price: p,
+        } => {
             let draft = KitDraft {
                 code,
                 name,
@@ -178,7 +253,12 @@ pub fn kit(ws: &mut Workspace, cmd: KitCmd) -> Result<Output, AppError> {
                     .map(|o| {
                         o.split_once('=')
                             .map(|(a, b)| (a.to_string(), b.to_string()))
-                            .ok_or_else(|| AppError::invalid("option", format!("'{o}' should be OPTION=CHOICE")))
+                            .ok_or_else(|| {
+                                AppError::invalid(
+                                    "option",
+                                    format!("'{o}' should be OPTION=CHOICE"),
+                                )
+                            })
                     })
                     .collect::<Result<_, _>>()?,
                 tier_code: tier,
@@ -190,9 +270,20 @@ pub fn kit(ws: &mut Workspace, cmd: KitCmd) -> Result<Output, AppError> {
             let kits = catalog::overview(ws)?.kits;
             let rows: Vec<Vec<String>> = kits
                 .iter()
-                .map(|k| vec![k.code.clone(), k.name.clone(), k.product_code.clone(), k.tier_code.clone().unwrap_or_default(), prices_text(&k.prices)])
+                .map(|k| {
+                    vec![
+                        k.code.clone(),
+                        k.name.clone(),
+                        k.product_code.clone(),
+                        k.tier_code.clone().unwrap_or_default(),
+                        prices_text(&k.prices),
+                    ]
+                })
                 .collect();
-            Ok(Output::new(&kits, table(&["CODE", "NAME", "PRODUCT", "TIER", "PRICES"], &rows)))
+            Ok(Output::new(
+                &kits,
+                table(&["CODE", "NAME", "PRODUCT", "TIER", "PRICES"], &rows),
+            ))
         }
     }
 }

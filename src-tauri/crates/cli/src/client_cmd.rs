@@ -18,7 +18,10 @@ fn contact(spec: &str) -> Result<ContactDraft, AppError> {
             email: email.into(),
             phone: String::new(),
         }),
-        _ => Err(AppError::invalid("contact", format!("'{spec}' should be ROLE:NAME:EMAIL"))),
+        _ => Err(AppError::invalid(
+            "contact",
+            format!("'{spec}' should be ROLE:NAME:EMAIL"),
+        )),
     }
 }
 
@@ -36,12 +39,20 @@ fn rows_text(rows: &[ClientRow]) -> String {
             ]
         })
         .collect();
-    table(&["ID", "NAME", "EMAIL", "COUNTRY", "STATUS", "SUBS"], &cells)
+    table(
+        &["ID", "NAME", "EMAIL", "COUNTRY", "STATUS", "SUBS"],
+        &cells,
+    )
 }
 
 fn add(ws: &mut Workspace, a: ClientAddArgs) -> Result<Output, AppError> {
     let draft = ClientDraft {
-        kind: a.kind.as_deref().map(str::parse).transpose().map_err(|m| AppError::invalid("kind", m))?,
+        kind: a
+            .kind
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|m| AppError::invalid("kind", m))?,
         name: a.name,
         email: a.email,
         phone: a.phone,
@@ -54,28 +65,59 @@ fn add(ws: &mut Workspace, a: ClientAddArgs) -> Result<Output, AppError> {
         notes: a.notes,
         status: None,
     };
-    let contacts = a.contacts.iter().map(|c| contact(c)).collect::<Result<Vec<_>, _>>()?;
+    let contacts = a
+        .contacts
+        .iter()
+        .map(|c| contact(c))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Output::id(clients::add(ws, &draft, &contacts)?, "client"))
 }
 
 pub fn client(ws: &mut Workspace, cmd: ClientCmd) -> Result<Output, AppError> {
     match cmd {
         ClientCmd::Add(a) => add(ws, *a),
-        ClientCmd::List { status, product, sort, desc, offset, limit } => {
+        ClientCmd::List {
+            status,
+            product,
+            sort,
+            desc,
+            offset,
+            limit,
+        } => {
             let sort = match sort.as_str() {
                 "name" => ClientSort::Name,
                 "email" => ClientSort::Email,
                 "created" => ClientSort::Created,
                 "status" => ClientSort::Status,
                 other => {
-                    return Err(AppError::invalid("sort", format!("'{other}' is not one of: name, email, created, status")))
+                    return Err(AppError::invalid(
+                        "sort",
+                        format!("'{other}' is not one of: name, email, created, status"),
+                    ))
                 }
             };
             let page = clients::query(
                 ws,
-                &ClientQuery { search: String::new(), status, product, sort, descending: desc, offset, limit },
+                &ClientQuery {
+                    search: String::new(),
+                    status,
+                    product,
+                    sort,
+                    descending: desc,
+                    offset,
+                    limit,
+                },
             )?;
-            let text = format!("{}\n{} of {} clients", rows_text(&page.rows), page.rows.len(), page.total);
+            let shown = page.rows.len() as i64;
+            let text = match page.total {
+                Some(total) => format!("{}\n{shown} of {total} clients", rows_text(&page.rows)),
+                None => format!(
+                    "{}\nrows {} to {}",
+                    rows_text(&page.rows),
+                    offset + 1,
+                    offset + shown
+                ),
+            };
             Ok(Output::new(&page, text))
         }
         ClientCmd::Show { id } => {
@@ -89,7 +131,13 @@ pub fn client(ws: &mut Workspace, cmd: ClientCmd) -> Result<Output, AppError> {
                 text.push_str(&format!("contact {}: {} <{}>\n", k.role, k.name, k.email));
             }
             for s in &d.subscriptions {
-                text.push_str(&format!("subscription #{} {} {} {}\n", s.id, s.product_code, s.state, s.kit_code.clone().unwrap_or_default()));
+                text.push_str(&format!(
+                    "subscription #{} {} {} {}\n",
+                    s.id,
+                    s.product_code,
+                    s.state,
+                    s.kit_code.clone().unwrap_or_default()
+                ));
             }
             for s in &d.sites {
                 text.push_str(&format!("site {} ({})\n", s.domain, s.status));
@@ -101,8 +149,9 @@ pub fn client(ws: &mut Workspace, cmd: ClientCmd) -> Result<Output, AppError> {
             Ok(Output::new(&rows, rows_text(&rows)))
         }
         ClientCmd::Import { file, partial } => {
-            let f = File::open(&file)
-                .map_err(|e| AppError::invalid("file", format!("cannot open {}: {e}", file.display())))?;
+            let f = File::open(&file).map_err(|e| {
+                AppError::invalid("file", format!("cannot open {}: {e}", file.display()))
+            })?;
             let report = clients::import_csv(ws, io::BufReader::new(f), partial)?;
             let mut text = format!("{} rows read, {} imported", report.rows, report.imported);
             if report.rolled_back {
@@ -132,18 +181,29 @@ fn export(
     match out {
         Some(path) => {
             let n = write(Box::new(BufWriter::new(File::create(&path)?)))?;
-            Ok(Output::new(&json!({ "rows": n, "file": path }), format!("{n} rows written to {}", path.display())))
+            Ok(Output::new(
+                &json!({ "rows": n, "file": path }),
+                format!("{n} rows written to {}", path.display()),
+            ))
         }
         None => {
             write(Box::new(io::stdout().lock()))?;
-            Ok(Output { json: serde_json::Value::Null, text: String::new() })
+            Ok(Output {
+                json: serde_json::Value::Null,
+                text: String::new(),
+            })
         }
     }
 }
 
 pub fn subscription(ws: &Workspace, cmd: SubscriptionCmd) -> Result<Output, AppError> {
     match cmd {
-        SubscriptionCmd::List { client, state, offset, limit } => {
+        SubscriptionCmd::List {
+            client,
+            state,
+            offset,
+            limit,
+        } => {
             let list = subscriptions::list(ws, client, state.as_deref(), offset, limit)?;
             let rows: Vec<Vec<String>> = list
                 .iter()
@@ -158,7 +218,13 @@ pub fn subscription(ws: &Workspace, cmd: SubscriptionCmd) -> Result<Output, AppE
                     ]
                 })
                 .collect();
-            Ok(Output::new(&list, table(&["ID", "CLIENT", "PRODUCT", "KIT", "STATE", "NEXT DUE"], &rows)))
+            Ok(Output::new(
+                &list,
+                table(
+                    &["ID", "CLIENT", "PRODUCT", "KIT", "STATE", "NEXT DUE"],
+                    &rows,
+                ),
+            ))
         }
         SubscriptionCmd::Show { id } => {
             let s = subscriptions::show(ws, id)?;

@@ -10,17 +10,26 @@ pub struct Output {
 
 impl Output {
     pub fn new(value: &impl Serialize, text: impl Into<String>) -> Output {
-        Output { json: serde_json::to_value(value).unwrap_or(Value::Null), text: text.into() }
+        Output {
+            json: serde_json::to_value(value).unwrap_or(Value::Null),
+            text: text.into(),
+        }
     }
 
     /// `add` commands print `{"id": N}`.
     pub fn id(id: i64, what: &str) -> Output {
-        Output { json: serde_json::json!({ "id": id }), text: format!("added {what} {id}") }
+        Output {
+            json: serde_json::json!({ "id": id }),
+            text: format!("added {what} {id}"),
+        }
     }
 
     pub fn print(&self, json: bool) {
         if json {
-            println!("{}", serde_json::to_string_pretty(&self.json).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&self.json).unwrap_or_default()
+            );
         } else if !self.text.is_empty() {
             println!("{}", self.text.trim_end());
         }
@@ -30,7 +39,10 @@ impl Output {
 /// One line on stderr: JSON `{code, message, fields}` with `--json`, else `hostdesk: message`.
 pub fn print_error(e: &AppError, json: bool) {
     if json {
-        eprintln!("{}", serde_json::to_string(e).unwrap_or_else(|_| e.message.clone()));
+        eprintln!(
+            "{}",
+            serde_json::to_string(e).unwrap_or_else(|_| e.message.clone())
+        );
     } else {
         eprintln!("hostdesk: {}", e.message.replace('\n', " "));
     }

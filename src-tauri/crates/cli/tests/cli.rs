@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 //! The `hostdesk` binary as a script or cron job sees it.
 
 use std::io::Write;
@@ -20,7 +21,11 @@ fn json(db: &Path, args: &[&str]) -> Value {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
     let out = hostdesk(db, &all);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -31,7 +36,14 @@ fn init_demo_then_status_prints_the_counts_and_init_again_is_harmless() {
     let init = json(&db, &["init", "--demo"]);
     assert_eq!(init["demo"], "loaded");
     let s = json(&db, &["status"]);
-    for key in ["clients", "subscriptions", "sites", "openInvoices", "queuedJobs", "schemaVersion"] {
+    for key in [
+        "clients",
+        "subscriptions",
+        "sites",
+        "openInvoices",
+        "queuedJobs",
+        "schemaVersion",
+    ] {
         assert!(s[key].is_i64(), "{key} missing from {s}");
     }
     assert!(s["clients"].as_i64().unwrap() >= 24);
@@ -47,9 +59,45 @@ fn init_demo_then_status_prints_the_counts_and_init_again_is_harmless() {
 fn add_prints_the_new_id_and_list_show_search_find_it() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hd.db");
-    let p = json(&db, &["product", "add", "--code", "oa", "--name", "Open Atrium", "--profile", "openatrium", "--price", "9.95", "--currency", "EUR", "--period", "month"]);
+    let p = json(
+        &db,
+        &[
+            "product",
+            "add",
+            "--code",
+            "oa",
+            "--name",
+            "Open Atrium",
+            "--profile",
+            "openatrium",
+            "--price",
+            "9.95",
+            "--currency",
+            "EUR",
+            "--period",
+            "month",
+        ],
+    );
     assert!(p["id"].as_i64().unwrap() > 0);
-    let c = json(&db, &["client", "add", "--name", "Atelier Lumière", "--email", "hi@lumiere.example", "--currency", "EUR", "--tz", "Europe/Paris", "--country", "FR", "--contact", "billing:Marc:marc@lumiere.example"]);
+    let c = json(
+        &db,
+        &[
+            "client",
+            "add",
+            "--name",
+            "Atelier Lumière",
+            "--email",
+            "hi@lumiere.example",
+            "--currency",
+            "EUR",
+            "--tz",
+            "Europe/Paris",
+            "--country",
+            "FR",
+            "--contact",
+            "billing:Marc:marc@lumiere.example",
+        ],
+    );
     let id = c["id"].as_i64().unwrap();
     let shown = json(&db, &["client", "show", &id.to_string()]);
     assert_eq!(shown["client"]["name"], "Atelier Lumière");
@@ -64,11 +112,28 @@ fn add_prints_the_new_id_and_list_show_search_find_it() {
 fn failures_exit_non_zero_with_one_line_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hd.db");
-    let out = hostdesk(&db, &["client", "add", "--name", "X", "--email", "nope", "--currency", "EUR", "--tz", "Europe/Paris"]);
+    let out = hostdesk(
+        &db,
+        &[
+            "client",
+            "add",
+            "--name",
+            "X",
+            "--email",
+            "nope",
+            "--currency",
+            "EUR",
+            "--tz",
+            "Europe/Paris",
+        ],
+    );
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("email: 'nope' is not an e-mail address"), "{err}");
+    assert!(
+        err.contains("email: 'nope' is not an e-mail address"),
+        "{err}"
+    );
     assert_eq!(json(&db, &["status"])["clients"], 0);
     // --json errors are JSON with a code
     let out = hostdesk(&db, &["--json", "product", "show", "missing"]);
@@ -81,7 +146,23 @@ fn failures_exit_non_zero_with_one_line_and_change_nothing() {
 fn now_runs_the_command_as_of_another_instant() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hd.db");
-    json(&db, &["--now", "2031-02-03T04:05:06Z", "client", "add", "--name", "Future", "--email", "f@f.example", "--currency", "EUR", "--tz", "UTC"]);
+    json(
+        &db,
+        &[
+            "--now",
+            "2031-02-03T04:05:06Z",
+            "client",
+            "add",
+            "--name",
+            "Future",
+            "--email",
+            "f@f.example",
+            "--currency",
+            "EUR",
+            "--tz",
+            "UTC",
+        ],
+    );
     let rows = json(&db, &["client", "list"]);
     assert_eq!(rows["rows"][0]["createdAt"], "2031-02-03T04:05:06Z");
     let out = hostdesk(&db, &["--now", "yesterday", "status"]);
@@ -99,13 +180,22 @@ fn import_and_export_csv_files() {
         .write_all(b"name,email,currency,timezone\nA,a@a.example,EUR,UTC\nB,bad,EUR,UTC\n")
         .unwrap();
     let out = hostdesk(&db, &["client", "import", file.to_str().unwrap()]);
-    assert!(!out.status.success(), "all-or-nothing import with a bad row fails");
+    assert!(
+        !out.status.success(),
+        "all-or-nothing import with a bad row fails"
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 3"));
     assert_eq!(json(&db, &["status"])["clients"], 0);
-    let r = json(&db, &["client", "import", "--partial", file.to_str().unwrap()]);
+    let r = json(
+        &db,
+        &["client", "import", "--partial", file.to_str().unwrap()],
+    );
     assert_eq!(r["imported"], 1);
     let export = dir.path().join("out.csv");
-    json(&db, &["client", "export", "--out", export.to_str().unwrap()]);
+    json(
+        &db,
+        &["client", "export", "--out", export.to_str().unwrap()],
+    );
     let text = std::fs::read_to_string(&export).unwrap();
     assert!(text.starts_with("id,kind,name,email"));
     assert!(text.contains("a@a.example"));
@@ -115,5 +205,7 @@ fn import_and_export_csv_files() {
         .stdout(Stdio::piped())
         .output()
         .unwrap();
-    assert!(String::from_utf8(out.stdout).unwrap().starts_with("id,client_id"));
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .starts_with("id,client_id"));
 }

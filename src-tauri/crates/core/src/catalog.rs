@@ -84,7 +84,10 @@ pub fn check_prices(
             e.push(&format!("{f}.amount"), "may not be negative");
             continue;
         }
-        if out.iter().any(|p| p.period == period && p.amount.currency == currency) {
+        if out
+            .iter()
+            .any(|p| p.period == period && p.amount.currency == currency)
+        {
             e.push(&f, format!("{currency} per {period} is given twice"));
             continue;
         }
@@ -125,14 +128,23 @@ impl ProductDraft {
         let mut e = Errors::default();
         let code = e.check("code", validate::code(&self.code));
         let name = e.check("name", validate::required_text(&self.name, 200));
-        let description = e.check("description", validate::optional_text(&self.description, 2000));
+        let description = e.check(
+            "description",
+            validate::optional_text(&self.description, 2000),
+        );
         let kind = self.kind.unwrap_or(ProductKind::Site);
         let profile = e.check("profile", validate::optional_text(&self.profile, 100));
         if kind == ProductKind::Site && self.profile.trim().is_empty() {
-            e.push("profile", "is required for a site package (the install profile, e.g. openatrium)");
+            e.push(
+                "profile",
+                "is required for a site package (the install profile, e.g. openatrium)",
+            );
         }
         let platform = e.check("platform", validate::optional_text(&self.platform, 100));
-        let server_group = e.check("serverGroup", validate::optional_text(&self.server_group, 100));
+        let server_group = e.check(
+            "serverGroup",
+            validate::optional_text(&self.server_group, 100),
+        );
         if self.prices.is_empty() {
             e.push("prices", "at least one price is required");
         }
@@ -228,10 +240,16 @@ impl OptionDraft {
                     e.check(&format!("{f}.quota.limit"), validate::quota(limit));
                 }
             }
-            let feature = e.check(&format!("{f}.feature"), validate::optional_text(&c.feature, 100));
+            let feature = e.check(
+                &format!("{f}.feature"),
+                validate::optional_text(&c.feature, 100),
+            );
             if let Some(cc) = &ccode {
                 if choices.iter().any(|x| &x.code == cc) {
-                    e.push(&format!("{f}.code"), format!("'{cc}' is used by another choice"));
+                    e.push(
+                        &format!("{f}.code"),
+                        format!("'{cc}' is used by another choice"),
+                    );
                 }
             }
             choices.push(ChoiceFields {
@@ -305,7 +323,10 @@ impl TierDraft {
         let code = e.check("code", validate::code(&self.code));
         let name = e.check("name", validate::required_text(&self.name, 200));
         if self.channels.is_empty() {
-            e.push("channels", "choose at least one channel: email, phone or forum");
+            e.push(
+                "channels",
+                "choose at least one channel: email, phone or forum",
+            );
         }
         let response_hours = self.response_hours.unwrap_or(24);
         if !(1..=720).contains(&response_hours) {
@@ -314,7 +335,10 @@ impl TierDraft {
         let prices = check_prices(&mut e, "prices", &self.prices, false);
         for (i, g) in self.grants.iter().enumerate() {
             e.check(&format!("grants[{i}].target"), validate::code(&g.target));
-            e.check(&format!("grants[{i}].role"), validate::required_text(&g.role, 60));
+            e.check(
+                &format!("grants[{i}].role"),
+                validate::required_text(&g.role, 60),
+            );
         }
         e.finish()?;
         let mut channels = self.channels.clone();
@@ -368,7 +392,10 @@ impl KitDraft {
             e.check("tierCode", validate::code(&self.tier_code))
         };
         for (i, (o, c)) in self.choices.iter().enumerate() {
-            e.check(&format!("choices[{i}]"), validate::code(o).and_then(|_| validate::code(c)));
+            e.check(
+                &format!("choices[{i}]"),
+                validate::code(o).and_then(|_| validate::code(c)),
+            );
         }
         if self.prices.is_empty() {
             e.push("prices", "a kit needs its kit price");
@@ -391,7 +418,11 @@ mod tests {
     use super::*;
 
     fn price(c: &str, p: Period, a: &str) -> PriceDraft {
-        PriceDraft { currency: c.into(), period: Some(p), amount: a.into() }
+        PriceDraft {
+            currency: c.into(),
+            period: Some(p),
+            amount: a.into(),
+        }
     }
 
     #[test]
@@ -400,7 +431,10 @@ mod tests {
             code: "oa-site".into(),
             name: "Open Atrium site".into(),
             profile: "openatrium".into(),
-            prices: vec![price("EUR", Period::Month, "9.95"), price("EUR", Period::Year, "99")],
+            prices: vec![
+                price("EUR", Period::Month, "9.95"),
+                price("EUR", Period::Year, "99"),
+            ],
             ..Default::default()
         }
         .validate()
@@ -411,7 +445,10 @@ mod tests {
         let err = ProductDraft {
             code: "bad code".into(),
             name: "".into(),
-            prices: vec![price("EUR", Period::Month, "-1"), price("JPY", Period::Month, "1.5")],
+            prices: vec![
+                price("EUR", Period::Month, "-1"),
+                price("JPY", Period::Month, "1.5"),
+            ],
             ..Default::default()
         }
         .validate()
@@ -419,7 +456,13 @@ mod tests {
         let fields: Vec<&str> = err.fields().iter().map(|f| f.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["code", "name", "profile", "prices[0].amount", "prices[1].amount"]
+            [
+                "code",
+                "name",
+                "profile",
+                "prices[0].amount",
+                "prices[1].amount"
+            ]
         );
     }
 
@@ -429,19 +472,33 @@ mod tests {
             code: "p".into(),
             name: "P".into(),
             kind: Some(ProductKind::Account),
-            prices: vec![price("EUR", Period::Month, "1"), price("EUR", Period::Month, "2")],
+            prices: vec![
+                price("EUR", Period::Month, "1"),
+                price("EUR", Period::Month, "2"),
+            ],
             ..Default::default()
         }
         .validate()
         .unwrap_err();
-        assert!(e.to_string().contains("EUR per month is given twice"), "{e}");
+        assert!(
+            e.to_string().contains("EUR per month is given twice"),
+            "{e}"
+        );
 
         let e = OptionDraft {
             code: "users".into(),
             name: "Users".into(),
             choices: vec![
-                ChoiceDraft { code: "10".into(), name: "10".into(), ..Default::default() },
-                ChoiceDraft { code: "10".into(), name: "ten".into(), ..Default::default() },
+                ChoiceDraft {
+                    code: "10".into(),
+                    name: "10".into(),
+                    ..Default::default()
+                },
+                ChoiceDraft {
+                    code: "10".into(),
+                    name: "ten".into(),
+                    ..Default::default()
+                },
             ],
             ..Default::default()
         }
@@ -459,7 +516,10 @@ mod tests {
                 code: "5".into(),
                 name: "5 users".into(),
                 prices: vec![price("EUR", Period::Month, "-2.00")],
-                quota: Some(QuotaValue { resource: Resource::Users, limit: Some(-5) }),
+                quota: Some(QuotaValue {
+                    resource: Resource::Users,
+                    limit: Some(-5),
+                }),
                 ..Default::default()
             }],
             ..Default::default()
@@ -477,21 +537,33 @@ mod tests {
             hours: Some(SupportHours::H24x7),
             channels: vec![Channel::Phone, Channel::Email, Channel::Phone],
             prices: vec![price("EUR", Period::Month, "49")],
-            grants: vec![AccessGrant { target: "issue-tracker".into(), role: "customer".into() }],
+            grants: vec![AccessGrant {
+                target: "issue-tracker".into(),
+                role: "customer".into(),
+            }],
             ..Default::default()
         }
         .validate()
         .unwrap();
         assert_eq!(t.channels, [Channel::Email, Channel::Phone]);
-        assert!(TierDraft { code: "x".into(), name: "X".into(), ..Default::default() }
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .contains("channels"));
-        assert!(KitDraft { code: "k".into(), name: "K".into(), product_code: "p".into(), ..Default::default() }
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .contains("kit price"));
+        assert!(TierDraft {
+            code: "x".into(),
+            name: "X".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("channels"));
+        assert!(KitDraft {
+            code: "k".into(),
+            name: "K".into(),
+            product_code: "p".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("kit price"));
     }
 }

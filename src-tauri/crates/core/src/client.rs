@@ -199,21 +199,41 @@ mod tests {
         };
         let err = d.validate(1).unwrap_err();
         let fields: Vec<&str> = err.fields().iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, ["name", "email", "country", "currency", "timezone", "billingDay"]);
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "email",
+                "country",
+                "currency",
+                "timezone",
+                "billingDay"
+            ]
+        );
     }
 
     #[test]
     fn enums_parse_and_refuse() {
-        assert_eq!("Company".parse::<ClientKind>().unwrap(), ClientKind::Company);
-        assert!("robot".parse::<ClientKind>().unwrap_err().contains("person, company"));
+        assert_eq!(
+            "Company".parse::<ClientKind>().unwrap(),
+            ClientKind::Company
+        );
+        assert!("robot"
+            .parse::<ClientKind>()
+            .unwrap_err()
+            .contains("person, company"));
         assert_eq!(ClientStatus::ALL.len(), 3);
     }
 
     #[test]
     fn contact_needs_role_and_email() {
-        let err = ContactDraft { name: "Bo".into(), email: "bo@".into(), ..Default::default() }
-            .validate()
-            .unwrap_err();
+        let err = ContactDraft {
+            name: "Bo".into(),
+            email: "bo@".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
         let fields: Vec<&str> = err.fields().iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["email", "role"]);
     }

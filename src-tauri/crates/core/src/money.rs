@@ -15,10 +15,13 @@ pub struct Currency(iso_currency::Currency);
 impl Currency {
     /// Looks up an ISO 4217 code such as `EUR` (upper case, as the standard writes it).
     pub fn from_code(code: &str) -> Result<Self, String> {
-        let c = iso_currency::Currency::from_code(code)
-            .ok_or_else(|| format!("'{code}' is not an ISO 4217 currency code (e.g. EUR, USD, JPY)"))?;
+        let c = iso_currency::Currency::from_code(code).ok_or_else(|| {
+            format!("'{code}' is not an ISO 4217 currency code (e.g. EUR, USD, JPY)")
+        })?;
         if c.exponent().is_none() {
-            return Err(format!("'{code}' is not a currency with minor units (funds and metals are not)"));
+            return Err(format!(
+                "'{code}' is not a currency with minor units (funds and metals are not)"
+            ));
         }
         Ok(Currency(c))
     }
@@ -145,13 +148,19 @@ impl Money {
 
     pub fn checked_add(self, other: Money) -> Result<Money, CoreError> {
         self.same_currency(&other)?;
-        let minor = self.minor.checked_add(other.minor).ok_or(CoreError::Overflow)?;
+        let minor = self
+            .minor
+            .checked_add(other.minor)
+            .ok_or(CoreError::Overflow)?;
         Ok(Money::new(minor, self.currency))
     }
 
     pub fn checked_sub(self, other: Money) -> Result<Money, CoreError> {
         self.same_currency(&other)?;
-        let minor = self.minor.checked_sub(other.minor).ok_or(CoreError::Overflow)?;
+        let minor = self
+            .minor
+            .checked_sub(other.minor)
+            .ok_or(CoreError::Overflow)?;
         Ok(Money::new(minor, self.currency))
     }
 
@@ -166,7 +175,10 @@ impl Money {
         if denominator == 0 {
             return Err(CoreError::field("ratio", "the denominator is zero"));
         }
-        let minor = round_div(i128::from(self.minor) * i128::from(numerator), i128::from(denominator));
+        let minor = round_div(
+            i128::from(self.minor) * i128::from(numerator),
+            i128::from(denominator),
+        );
         let minor = i64::try_from(minor).map_err(|_| CoreError::Overflow)?;
         Ok(Money::new(minor, self.currency))
     }
@@ -201,7 +213,14 @@ mod tests {
 
     #[test]
     fn exponents_follow_iso_4217() {
-        for (code, exp) in [("EUR", 2), ("USD", 2), ("JPY", 0), ("KWD", 3), ("BHD", 3), ("CHF", 2)] {
+        for (code, exp) in [
+            ("EUR", 2),
+            ("USD", 2),
+            ("JPY", 0),
+            ("KWD", 3),
+            ("BHD", 3),
+            ("CHF", 2),
+        ] {
             assert_eq!(cur(code).exponent(), exp, "{code}");
         }
     }
@@ -210,7 +229,10 @@ mod tests {
     fn unknown_and_unitless_codes_are_refused() {
         assert!(Currency::from_code("EURO").is_err());
         assert!(Currency::from_code("eur").is_err());
-        assert!(Currency::from_code("XAU").is_err(), "gold has no minor units");
+        assert!(
+            Currency::from_code("XAU").is_err(),
+            "gold has no minor units"
+        );
     }
 
     #[test]
@@ -249,15 +271,24 @@ mod tests {
         assert_eq!(Money::new(-5, cur("EUR")).to_string(), "-0.05 EUR");
         assert_eq!(Money::new(1000, cur("JPY")).to_string(), "1000 JPY");
         assert_eq!(Money::new(1250, cur("KWD")).to_string(), "1.250 KWD");
-        assert_eq!(Money::new(i64::MIN, cur("EUR")).amount_string(), "-92233720368547758.08");
+        assert_eq!(
+            Money::new(i64::MIN, cur("EUR")).amount_string(),
+            "-92233720368547758.08"
+        );
     }
 
     #[test]
     fn proration_examples_from_the_billing_rules() {
         let eur = cur("EUR");
         assert_eq!(Money::new(995, eur).mul_ratio(30, 31).unwrap().minor, 963);
-        assert_eq!(Money::new(10000, eur).mul_ratio(14, 31).unwrap().minor, 4516);
-        assert_eq!(Money::new(-10000, eur).mul_ratio(14, 31).unwrap().minor, -4516);
+        assert_eq!(
+            Money::new(10000, eur).mul_ratio(14, 31).unwrap().minor,
+            4516
+        );
+        assert_eq!(
+            Money::new(-10000, eur).mul_ratio(14, 31).unwrap().minor,
+            -4516
+        );
         // exactly half rounds away from zero
         assert_eq!(Money::new(5, eur).mul_ratio(1, 2).unwrap().minor, 3);
         assert_eq!(Money::new(-5, eur).mul_ratio(1, 2).unwrap().minor, -3);
@@ -266,9 +297,18 @@ mod tests {
     #[test]
     fn overflow_and_mismatch_are_errors() {
         let eur = cur("EUR");
-        assert_eq!(Money::new(i64::MAX, eur).checked_add(Money::new(1, eur)), Err(CoreError::Overflow));
-        assert_eq!(Money::new(i64::MAX, eur).checked_mul(2), Err(CoreError::Overflow));
-        assert_eq!(Money::new(i64::MAX, eur).mul_ratio(3, 2), Err(CoreError::Overflow));
+        assert_eq!(
+            Money::new(i64::MAX, eur).checked_add(Money::new(1, eur)),
+            Err(CoreError::Overflow)
+        );
+        assert_eq!(
+            Money::new(i64::MAX, eur).checked_mul(2),
+            Err(CoreError::Overflow)
+        );
+        assert_eq!(
+            Money::new(i64::MAX, eur).mul_ratio(3, 2),
+            Err(CoreError::Overflow)
+        );
         assert!(matches!(
             Money::new(1, eur).checked_add(Money::new(1, cur("USD"))),
             Err(CoreError::CurrencyMismatch(_, _))

@@ -10,7 +10,11 @@ pub fn anchor_in_month(year: i32, month: u32, anchor_day: u32) -> Option<NaiveDa
 }
 
 pub fn last_day_of_month(year: i32, month: u32) -> Option<u32> {
-    let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    let (ny, nm) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
     Some(NaiveDate::from_ymd_opt(ny, nm, 1)?.pred_opt()?.day())
 }
 
@@ -20,7 +24,11 @@ pub fn next_anchor_after(date: NaiveDate, anchor_day: u32) -> Option<NaiveDate> 
     if this_month > date {
         return Some(this_month);
     }
-    let (y, m) = if date.month() == 12 { (date.year() + 1, 1) } else { (date.year(), date.month() + 1) };
+    let (y, m) = if date.month() == 12 {
+        (date.year() + 1, 1)
+    } else {
+        (date.year(), date.month() + 1)
+    };
     anchor_in_month(y, m, anchor_day)
 }
 
@@ -40,9 +48,20 @@ mod tests {
             date = next_anchor_after(date, 31).unwrap();
             seen.push(date);
         }
-        assert_eq!(seen, [d(2026, 1, 31), d(2026, 2, 28), d(2026, 3, 31), d(2026, 4, 30)]);
+        assert_eq!(
+            seen,
+            [
+                d(2026, 1, 31),
+                d(2026, 2, 28),
+                d(2026, 3, 31),
+                d(2026, 4, 30)
+            ]
+        );
         assert_eq!(next_anchor_after(d(2028, 1, 31), 31), Some(d(2028, 2, 29)));
         assert_eq!(next_anchor_after(d(2026, 12, 15), 1), Some(d(2027, 1, 1)));
-        assert_eq!(next_anchor_after(d(2026, 12, 15), 20), Some(d(2026, 12, 20)));
+        assert_eq!(
+            next_anchor_after(d(2026, 12, 15), 20),
+            Some(d(2026, 12, 20))
+        );
     }
 }

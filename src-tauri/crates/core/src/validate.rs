@@ -33,10 +33,14 @@ pub fn code(value: &str) -> Result<String, String> {
     if v.len() > 40 {
         return Err("is longer than 40 characters".into());
     }
-    let ok = v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    let ok = v
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         && v.as_bytes()[0].is_ascii_alphanumeric();
     if !ok {
-        return Err(format!("'{v}' may hold only letters, digits, '-' and '_', starting with a letter or digit"));
+        return Err(format!(
+            "'{v}' may hold only letters, digits, '-' and '_', starting with a letter or digit"
+        ));
     }
     Ok(v.to_string())
 }
@@ -50,7 +54,9 @@ pub fn email(value: &str) -> Result<String, String> {
     if !email_address::EmailAddress::is_valid(v) {
         return Err(format!("'{v}' is not an e-mail address"));
     }
-    let (local, domain_part) = v.rsplit_once('@').ok_or_else(|| format!("'{v}' has no '@'"))?;
+    let (local, domain_part) = v
+        .rsplit_once('@')
+        .ok_or_else(|| format!("'{v}' has no '@'"))?;
     let domain_part = domain(domain_part).map_err(|e| format!("the domain of '{v}' {e}"))?;
     Ok(format!("{local}@{domain_part}"))
 }
@@ -62,23 +68,33 @@ pub fn domain(value: &str) -> Result<String, String> {
     if v.is_empty() {
         return Err("is required".into());
     }
-    let ascii = idna::domain_to_ascii(v).map_err(|_| format!("'{v}' is not a valid domain name"))?;
+    let ascii =
+        idna::domain_to_ascii(v).map_err(|_| format!("'{v}' is not a valid domain name"))?;
     if ascii.len() > 253 {
         return Err("is longer than 253 characters".into());
     }
     let labels: Vec<&str> = ascii.split('.').collect();
     if labels.len() < 2 {
-        return Err(format!("'{v}' needs a dot and a top-level domain, like example.com"));
+        return Err(format!(
+            "'{v}' needs a dot and a top-level domain, like example.com"
+        ));
     }
     for label in &labels {
         if label.is_empty() || label.len() > 63 {
-            return Err(format!("'{v}' has an empty label or one longer than 63 characters"));
+            return Err(format!(
+                "'{v}' has an empty label or one longer than 63 characters"
+            ));
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(format!("'{v}': a label may not start or end with '-'"));
         }
-        if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(format!("'{v}' may hold only letters, digits and '-' between dots"));
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(format!(
+                "'{v}' may hold only letters, digits and '-' between dots"
+            ));
         }
     }
     let tld = labels[labels.len() - 1];
@@ -95,8 +111,9 @@ pub fn currency(value: &str) -> Result<Currency, String> {
 /// An IANA time zone such as `Europe/Paris`.
 pub fn time_zone(value: &str) -> Result<chrono_tz::Tz, String> {
     let v = value.trim();
-    v.parse::<chrono_tz::Tz>()
-        .map_err(|_| format!("'{v}' is not an IANA time zone (e.g. Europe/Paris, America/New_York)"))
+    v.parse::<chrono_tz::Tz>().map_err(|_| {
+        format!("'{v}' is not an IANA time zone (e.g. Europe/Paris, America/New_York)")
+    })
 }
 
 /// An ISO 3166-1 alpha-2 country code, upper-cased: `fr` -> `FR`.
@@ -104,7 +121,12 @@ pub fn country(value: &str) -> Result<String, String> {
     let v = value.trim().to_ascii_uppercase();
     isocountry::CountryCode::for_alpha2(&v)
         .map(|_| v.clone())
-        .map_err(|_| format!("'{}' is not an ISO 3166 country code (e.g. FR, DE, US)", value.trim()))
+        .map_err(|_| {
+            format!(
+                "'{}' is not an ISO 3166 country code (e.g. FR, DE, US)",
+                value.trim()
+            )
+        })
 }
 
 /// The billing day of the month, 1 to 31 (31 means the last day of shorter months).
@@ -119,7 +141,9 @@ pub fn billing_day(value: i64) -> Result<u8, String> {
 /// A quota limit: a non-negative whole number (None means unlimited).
 pub fn quota(value: i64) -> Result<i64, String> {
     if value < 0 {
-        Err(format!("{value} is negative; a quota is 0 or more (leave it empty for unlimited)"))
+        Err(format!(
+            "{value} is negative; a quota is 0 or more (leave it empty for unlimited)"
+        ))
     } else {
         Ok(value)
     }
@@ -202,7 +226,11 @@ mod tests {
         assert!(code("a b").is_err());
         assert!(code("").is_err());
         assert!(required_text("   ", 10).unwrap_err().contains("required"));
-        assert!(required_text("abcdefghijk", 10).unwrap_err().contains("longer"));
-        assert!(optional_text("a\u{7}b", 10).unwrap_err().contains("control"));
+        assert!(required_text("abcdefghijk", 10)
+            .unwrap_err()
+            .contains("longer"));
+        assert!(optional_text("a\u{7}b", 10)
+            .unwrap_err()
+            .contains("control"));
     }
 }

@@ -37,6 +37,8 @@ CREATE TABLE clients (
 CREATE INDEX clients_name ON clients(name COLLATE NOCASE, id);
 CREATE INDEX clients_email ON clients(email COLLATE NOCASE, id);
 CREATE INDEX clients_status_name ON clients(status, name COLLATE NOCASE, id);
+CREATE INDEX clients_status_email ON clients(status, email COLLATE NOCASE, id);
+CREATE INDEX clients_status ON clients(status); -- (status, rowid): "newest first" per status
 
 CREATE TABLE contacts (
   id        INTEGER PRIMARY KEY,

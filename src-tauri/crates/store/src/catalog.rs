@@ -99,15 +99,34 @@ fn price_row(currency: String, period: String, minor: i64, valid_from: String) -
     let amount = hostdesk_core::Currency::from_code(&currency)
         .map(|c| Money::new(minor, c).amount_string())
         .unwrap_or_else(|_| minor.to_string());
-    PriceRow { currency, period, amount_minor: minor, amount, valid_from }
+    PriceRow {
+        currency,
+        period,
+        amount_minor: minor,
+        amount,
+        valid_from,
+    }
 }
 
-pub fn add_price(conn: &Connection, owner: &str, owner_id: i64, p: &Price, from: &str) -> Result<()> {
+pub fn add_price(
+    conn: &Connection,
+    owner: &str,
+    owner_id: i64,
+    p: &Price,
+    from: &str,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO prices (owner_kind, owner_id, currency, period, amount_minor, valid_from)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![owner, owner_id, p.amount.currency.code(), p.period.as_str(), p.amount.minor, from])
+    .execute(params![
+        owner,
+        owner_id,
+        p.amount.currency.code(),
+        p.period.as_str(),
+        p.amount.minor,
+        from
+    ])
     .map_err(|e| StoreError::unique_or(e, || "a price for that moment already exists".into()))?;
     Ok(())
 }
@@ -152,9 +171,11 @@ pub fn insert_product(conn: &Connection, p: &ProductFields, at: &str) -> Result<
 }
 
 pub fn product_id(conn: &Connection, code: &str) -> Result<i64> {
-    conn.query_row("SELECT id FROM products WHERE code = ?1", [code], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| StoreError::not_found("product", code))
+    conn.query_row("SELECT id FROM products WHERE code = ?1", [code], |r| {
+        r.get(0)
+    })
+    .optional()?
+    .ok_or_else(|| StoreError::not_found("product", code))
 }
 
 pub fn product(conn: &Connection, code: &str, at: &str) -> Result<Product> {
@@ -191,10 +212,14 @@ pub fn product_by_id(conn: &Connection, id: i64, at: &str) -> Result<Product> {
 
 pub fn list_products(conn: &Connection, include_retired: bool, at: &str) -> Result<Vec<Product>> {
     let ids: Vec<i64> = conn
-        .prepare("SELECT id FROM products WHERE ?1 OR retired_at IS NULL ORDER BY name COLLATE NOCASE")?
+        .prepare(
+            "SELECT id FROM products WHERE ?1 OR retired_at IS NULL ORDER BY name COLLATE NOCASE",
+        )?
         .query_map([include_retired], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    ids.into_iter().map(|id| product_by_id(conn, id, at)).collect()
+    ids.into_iter()
+        .map(|id| product_by_id(conn, id, at))
+        .collect()
 }
 
 pub fn retire_product(conn: &Connection, code: &str, at: &str) -> Result<()> {
@@ -204,7 +229,9 @@ pub fn retire_product(conn: &Connection, code: &str, at: &str) -> Result<()> {
     )?;
     if n == 0 {
         product_id(conn, code)?;
-        return Err(StoreError::Conflict(format!("product '{code}' is already retired")));
+        return Err(StoreError::Conflict(format!(
+            "product '{code}' is already retired"
+        )));
     }
     Ok(())
 }
@@ -219,7 +246,11 @@ pub fn insert_option(
         "INSERT INTO options (product_id, code, name, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![product_id, o.code, o.name, at],
     )
-    .map_err(|e| StoreError::unique_or(e, || format!("an option with code '{}' already exists there", o.code)))?;
+    .map_err(|e| {
+        StoreError::unique_or(e, || {
+            format!("an option with code '{}' already exists there", o.code)
+        })
+    })?;
     let id = conn.last_insert_rowid();
     for (i, c) in o.choices.iter().enumerate() {
         insert_choice(conn, id, i as i64, c, at)?;
@@ -227,7 +258,13 @@ pub fn insert_option(
     Ok(id)
 }
 
-fn insert_choice(conn: &Connection, option_id: i64, pos: i64, c: &ChoiceFields, at: &str) -> Result<i64> {
+fn insert_choice(
+    conn: &Connection,
+    option_id: i64,
+    pos: i64,
+    c: &ChoiceFields,
+    at: &str,
+) -> Result<i64> {
     conn.execute(
         "INSERT INTO choices (option_id, code, name, quota_resource, quota_limit, feature, ssl, domain_mode, position)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -251,18 +288,30 @@ fn insert_choice(conn: &Connection, option_id: i64, pos: i64, c: &ChoiceFields, 
 }
 
 /// The options a product offers (its own and the global ones), with their choices.
-pub fn options_for(conn: &Connection, product_id: Option<i64>, at: &str) -> Result<Vec<ProductOption>> {
+pub fn options_for(
+    conn: &Connection,
+    product_id: Option<i64>,
+    at: &str,
+) -> Result<Vec<ProductOption>> {
     let mut stmt = conn.prepare_cached(
         "SELECT o.id, p.code, o.code, o.name FROM options o LEFT JOIN products p ON p.id = o.product_id
           WHERE (?1 IS NULL) OR o.product_id IS NULL OR o.product_id = ?1
           ORDER BY o.product_id IS NOT NULL, o.id",
     )?;
     let opts: Vec<(i64, Option<String>, String, String)> = stmt
-        .query_map([product_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .query_map([product_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
         .collect::<rusqlite::Result<_>>()?;
     let mut out = Vec::with_capacity(opts.len());
     for (id, product_code, code, name) in opts {
-        out.push(ProductOption { id, product_code, code, name, choices: choices(conn, id, at)? });
+        out.push(ProductOption {
+            id,
+            product_code,
+            code,
+            name,
+            choices: choices(conn, id, at)?,
+        });
     }
     Ok(out)
 }
@@ -272,27 +321,46 @@ fn choices(conn: &Connection, option_id: i64, at: &str) -> Result<Vec<Choice>> {
         "SELECT id, code, name, quota_resource, quota_limit, feature, ssl, domain_mode
            FROM choices WHERE option_id = ?1 ORDER BY position",
     )?;
-    let rows: Vec<(i64, String, String, Option<String>, Option<i64>, String, Option<String>, Option<String>)> = stmt
-        .query_map([option_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    rows.into_iter()
-        .map(|(id, code, name, res, limit, feature, ssl, domain_mode)| {
-            let quota = match res {
-                Some(r) => Some(QuotaValue {
-                    resource: r.parse().map_err(|m| StoreError::Corrupt { table: "choices", message: m })?,
-                    limit,
-                }),
-                None => None,
-            };
-            Ok(Choice { id, code, name, quota, feature, ssl, domain_mode, prices: prices_at(conn, "choice", id, at)? })
+    let rows = stmt.query_map([option_id], |r| {
+        let resource: Option<String> = r.get(3)?;
+        let quota = match resource {
+            Some(res) => Some(QuotaValue {
+                resource: res.parse().map_err(|m: String| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        3,
+                        rusqlite::types::Type::Text,
+                        m.into(),
+                    )
+                })?,
+                limit: r.get(4)?,
+            }),
+            None => None,
+        };
+        Ok(Choice {
+            id: r.get(0)?,
+            code: r.get(1)?,
+            name: r.get(2)?,
+            quota,
+            feature: r.get(5)?,
+            ssl: r.get(6)?,
+            domain_mode: r.get(7)?,
+            prices: Vec::new(),
         })
-        .collect()
+    })?;
+    let mut out: Vec<Choice> = rows.collect::<rusqlite::Result<_>>()?;
+    for c in &mut out {
+        c.prices = prices_at(conn, "choice", c.id, at)?;
+    }
+    Ok(out)
 }
 
 /// Resolves `option=choice` codes for a product into (option id, choice id).
-pub fn resolve_choice(conn: &Connection, product_id: i64, option: &str, choice: &str) -> Result<(i64, i64)> {
+pub fn resolve_choice(
+    conn: &Connection,
+    product_id: i64,
+    option: &str,
+    choice: &str,
+) -> Result<(i64, i64)> {
     conn.query_row(
         "SELECT o.id, c.id FROM options o JOIN choices c ON c.option_id = o.id
           WHERE o.code = ?2 AND c.code = ?3 AND (o.product_id IS NULL OR o.product_id = ?1)
@@ -310,9 +378,21 @@ pub fn insert_tier(conn: &Connection, t: &TierFields, at: &str) -> Result<i64> {
     conn.execute(
         "INSERT INTO tiers (code, name, hours, channels, response_hours, grants, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![t.code, t.name, t.hours.as_str(), serde_json::json!(channels).to_string(), t.response_hours, grants, at],
+        params![
+            t.code,
+            t.name,
+            t.hours.as_str(),
+            serde_json::json!(channels).to_string(),
+            t.response_hours,
+            grants,
+            at
+        ],
     )
-    .map_err(|e| StoreError::unique_or(e, || format!("a tier with code '{}' already exists", t.code)))?;
+    .map_err(|e| {
+        StoreError::unique_or(e, || {
+            format!("a tier with code '{}' already exists", t.code)
+        })
+    })?;
     let id = conn.last_insert_rowid();
     for p in &t.prices {
         add_price(conn, "tier", id, p, at)?;
@@ -330,27 +410,31 @@ pub fn list_tiers(conn: &Connection, at: &str) -> Result<Vec<Tier>> {
     let mut stmt = conn.prepare(
         "SELECT id, code, name, hours, channels, response_hours, grants, retired_at FROM tiers ORDER BY id",
     )?;
-    let rows: Vec<(i64, String, String, String, String, i64, String, Option<String>)> = stmt
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    rows.into_iter()
-        .map(|(id, code, name, hours, channels, response_hours, grants, retired_at)| {
-            let corrupt = |e: serde_json::Error| StoreError::Corrupt { table: "tiers", message: e.to_string() };
-            Ok(Tier {
-                id,
-                code,
-                name,
-                hours,
-                channels: serde_json::from_str(&channels).map_err(corrupt)?,
-                response_hours,
-                grants: serde_json::from_str(&grants).map_err(corrupt)?,
-                retired_at,
-                prices: prices_at(conn, "tier", id, at)?,
-            })
+    let rows = stmt.query_map([], |r| {
+        Ok(Tier {
+            id: r.get(0)?,
+            code: r.get(1)?,
+            name: r.get(2)?,
+            hours: r.get(3)?,
+            channels: json(4, r.get(4)?)?,
+            response_hours: r.get(5)?,
+            grants: json(6, r.get(6)?)?,
+            retired_at: r.get(7)?,
+            prices: Vec::new(),
         })
-        .collect()
+    })?;
+    let mut out: Vec<Tier> = rows.collect::<rusqlite::Result<_>>()?;
+    for t in &mut out {
+        t.prices = prices_at(conn, "tier", t.id, at)?;
+    }
+    Ok(out)
+}
+
+/// Parses a JSON column, reporting a bad value as a conversion failure of that column.
+fn json<T: serde::de::DeserializeOwned>(i: usize, text: String) -> rusqlite::Result<T> {
+    serde_json::from_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+    })
 }
 
 /// Inserts a kit whose product, tier and choices were resolved to ids by the caller.
@@ -369,7 +453,10 @@ pub fn insert_kit(
     .map_err(|e| StoreError::unique_or(e, || format!("a kit with code '{}' already exists", k.code)))?;
     let id = conn.last_insert_rowid();
     for c in choice_ids {
-        conn.execute("INSERT INTO kit_choices (kit_id, choice_id) VALUES (?1, ?2)", params![id, c])?;
+        conn.execute(
+            "INSERT INTO kit_choices (kit_id, choice_id) VALUES (?1, ?2)",
+            params![id, c],
+        )?;
     }
     for p in &k.prices {
         add_price(conn, "kit", id, p, at)?;
@@ -392,21 +479,24 @@ pub fn list_kits(conn: &Connection, at: &str) -> Result<Vec<Kit>> {
            FROM kits k JOIN products p ON p.id = k.product_id LEFT JOIN tiers t ON t.id = k.tier_id
           ORDER BY k.id",
     )?;
-    let rows: Vec<(i64, String, String, String, Option<String>, Option<String>, Option<String>)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    rows.into_iter()
-        .map(|(id, code, name, product_code, tier_code, retired_at, choices)| {
-            Ok(Kit {
-                id,
-                code,
-                name,
-                product_code,
-                tier_code,
-                choices: choices.map(|c| c.split(',').map(String::from).collect()).unwrap_or_default(),
-                retired_at,
-                prices: prices_at(conn, "kit", id, at)?,
-            })
+    let rows = stmt.query_map([], |r| {
+        let choices: Option<String> = r.get(6)?;
+        Ok(Kit {
+            id: r.get(0)?,
+            code: r.get(1)?,
+            name: r.get(2)?,
+            product_code: r.get(3)?,
+            tier_code: r.get(4)?,
+            choices: choices
+                .map(|c| c.split(',').map(String::from).collect())
+                .unwrap_or_default(),
+            retired_at: r.get(5)?,
+            prices: Vec::new(),
         })
-        .collect()
+    })?;
+    let mut out: Vec<Kit> = rows.collect::<rusqlite::Result<_>>()?;
+    for k in &mut out {
+        k.prices = prices_at(conn, "kit", k.id, at)?;
+    }
+    Ok(out)
 }

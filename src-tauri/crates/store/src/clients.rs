@@ -129,7 +129,13 @@ pub fn insert_contact(conn: &Connection, client_id: i64, c: &ContactFields) -> R
     conn.prepare_cached(
         "INSERT INTO contacts (client_id, name, email, phone, role) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![client_id, c.name, c.email, c.phone, c.role.as_str()])?;
+    .execute(params![
+        client_id,
+        c.name,
+        c.email,
+        c.phone,
+        c.role.as_str()
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -216,10 +222,20 @@ pub struct ClientRow {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct ClientPage {
-    pub total: i64,
+    /// How many clients match; counted for the first page only (offset 0), since the table
+    /// sizes itself from it and later pages need not count again.
+    pub total: Option<i64>,
+    /// A search matched more than [`SEARCH_CAP`] clients: only that many are listed.
+    pub truncated: bool,
     pub offset: i64,
     pub rows: Vec<ClientRow>,
 }
+
+/// How many matches search-as-you-type ranks at most.
+pub const RANK_CANDIDATES: i64 = 500;
+
+/// A search in the table lists at most this many clients ("type more to narrow it down").
+pub const SEARCH_CAP: i64 = 10_000;
 
 fn client_row_from(r: &Row<'_>) -> rusqlite::Result<ClientRow> {
     Ok(ClientRow {
@@ -239,15 +255,29 @@ pub fn query(conn: &Connection, q: &ClientQuery) -> Result<ClientPage> {
     let fts = fts_query(&q.search);
     let mut filter = String::from(" WHERE 1 = 1");
     if fts.is_some() {
-        filter.push_str(" AND c.id IN (SELECT rowid FROM client_search WHERE client_search MATCH :fts)");
+        filter.push_str(
+            " AND c.id IN (SELECT rowid FROM client_search WHERE client_search MATCH :fts LIMIT :cap)",
+        );
     }
     if q.status.is_some() {
         filter.push_str(" AND c.status = :status");
     }
-    if q.product.is_some() {
+    // The product code is resolved once; the ids of its subscribers become one in-memory set.
+    // `+c.id` keeps SQLite walking the ORDER BY index and probing that set: driving from the
+    // set instead sorts every member (5x slower), a correlated EXISTS per row is 1.5x slower.
+    let product_id: Option<i64> = match &q.product {
+        Some(code) => Some(
+            conn.query_row("SELECT id FROM products WHERE code = ?1", [code], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .unwrap_or(-1),
+        ),
+        None => None,
+    };
+    if product_id.is_some() {
         filter.push_str(
-            " AND EXISTS (SELECT 1 FROM subscriptions s JOIN products p ON p.id = s.product_id
-                          WHERE s.client_id = c.id AND p.code = :product)",
+            " AND +c.id IN (SELECT client_id FROM subscriptions WHERE product_id = :product)",
         );
     }
     let dir = if q.descending { "DESC" } else { "ASC" };
@@ -260,19 +290,28 @@ pub fn query(conn: &Connection, q: &ClientQuery) -> Result<ClientPage> {
     let limit = q.limit.clamp(1, 500);
     let offset = q.offset.max(0);
 
+    let cap = SEARCH_CAP + 1;
     let mut named: Vec<(&str, &dyn rusqlite::ToSql)> = Vec::new();
     if let Some(f) = &fts {
         named.push((":fts", f));
+        named.push((":cap", &cap));
     }
     if let Some(s) = &q.status {
         named.push((":status", s));
     }
-    if let Some(p) = &q.product {
+    if let Some(p) = &product_id {
         named.push((":product", p));
     }
-    let total: i64 = conn
-        .prepare_cached(&format!("SELECT count(*) FROM clients c{filter}"))?
-        .query_row(named.as_slice(), |r| r.get(0))?;
+    let total: Option<i64> = if offset == 0 {
+        Some(
+            conn.prepare_cached(&format!("SELECT count(*) FROM clients c{filter}"))?
+                .query_row(named.as_slice(), |r| r.get(0))?,
+        )
+    } else {
+        None
+    };
+    let truncated = fts.is_some() && total.is_some_and(|t| t > SEARCH_CAP);
+    let total = if truncated { Some(SEARCH_CAP) } else { total };
 
     named.push((":limit", &limit));
     named.push((":offset", &offset));
@@ -283,10 +322,17 @@ pub fn query(conn: &Connection, q: &ClientQuery) -> Result<ClientPage> {
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(named.as_slice(), client_row_from)?;
-    Ok(ClientPage { total, offset, rows: rows.collect::<rusqlite::Result<_>>()? })
+    Ok(ClientPage {
+        total,
+        truncated,
+        offset,
+        rows: rows.collect::<rusqlite::Result<_>>()?,
+    })
 }
 
-/// Search as you type: the first `limit` matches, best first.
+/// Search as you type: the best `limit` matches. Ranking scores every candidate, so only the
+/// first [`RANK_CANDIDATES`] matches are ranked: a one-letter prefix that matches half the
+/// workspace answers at once instead of scoring 50,000 rows.
 pub fn search(conn: &Connection, text: &str, limit: i64) -> Result<Vec<ClientRow>> {
     let Some(fts) = fts_query(text) else {
         return Ok(Vec::new());
@@ -294,12 +340,16 @@ pub fn search(conn: &Connection, text: &str, limit: i64) -> Result<Vec<ClientRow
     let mut stmt = conn.prepare_cached(
         "SELECT c.id, c.name, c.email, c.country, c.currency, c.status, c.created_at,
                 (SELECT count(*) FROM subscriptions s WHERE s.client_id = c.id)
-           FROM (SELECT rowid AS id, rank FROM client_search WHERE client_search MATCH ?1
+           FROM (SELECT id, rank FROM (SELECT rowid AS id, rank FROM client_search
+                                        WHERE client_search MATCH ?1 LIMIT ?3)
                   ORDER BY rank LIMIT ?2) m
            JOIN clients c ON c.id = m.id
           ORDER BY m.rank",
     )?;
-    let rows = stmt.query_map(params![fts, limit.clamp(1, 200)], client_row_from)?;
+    let rows = stmt.query_map(
+        params![fts, limit.clamp(1, 200), RANK_CANDIDATES],
+        client_row_from,
+    )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

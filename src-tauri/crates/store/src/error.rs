@@ -17,12 +17,18 @@ pub enum StoreError {
     #[error("{0}")]
     Conflict(String),
     #[error("corrupt row in {table}: {message}")]
-    Corrupt { table: &'static str, message: String },
+    Corrupt {
+        table: &'static str,
+        message: String,
+    },
 }
 
 impl StoreError {
     pub fn not_found(entity: &'static str, key: impl ToString) -> Self {
-        StoreError::NotFound { entity, key: key.to_string() }
+        StoreError::NotFound {
+            entity,
+            key: key.to_string(),
+        }
     }
 
     /// Turns a UNIQUE constraint failure into a conflict with a human message.

@@ -28,7 +28,10 @@ pub fn current_version(conn: &Connection) -> Result<i64> {
 pub fn migrate(conn: &mut Connection, target: Option<i64>) -> Result<()> {
     let found = current_version(conn)?;
     if found > LATEST {
-        return Err(StoreError::TooNew { found, supported: LATEST });
+        return Err(StoreError::TooNew {
+            found,
+            supported: LATEST,
+        });
     }
     let m = migrations();
     let result = match target {
@@ -44,6 +47,8 @@ mod tests {
 
     #[test]
     fn migrations_are_valid() {
-        migrations().validate().expect("every migration applies in order");
+        migrations()
+            .validate()
+            .expect("every migration applies in order");
     }
 }

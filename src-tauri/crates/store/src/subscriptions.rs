@@ -137,7 +137,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Subscription> {
         started_on: r.get(12)?,
         next_due_on: r.get(13)?,
         expires_on: r.get(14)?,
-        choices: choices.map(|c| c.split(',').map(String::from).collect()).unwrap_or_default(),
+        choices: choices
+            .map(|c| c.split(',').map(String::from).collect())
+            .unwrap_or_default(),
         quotas: Vec::new(),
     })
 }
@@ -147,7 +149,12 @@ fn with_quotas(conn: &Connection, mut s: Subscription) -> Result<Subscription> {
         "SELECT resource, quota_limit FROM subscription_quotas WHERE subscription_id = ?1 ORDER BY resource",
     )?;
     s.quotas = stmt
-        .query_map([s.id], |r| Ok(QuotaRow { resource: r.get(0)?, limit: r.get(1)? }))?
+        .query_map([s.id], |r| {
+            Ok(QuotaRow {
+                resource: r.get(0)?,
+                limit: r.get(1)?,
+            })
+        })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(s)
 }

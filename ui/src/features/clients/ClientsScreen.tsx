@@ -128,7 +128,11 @@ export function ClientsScreen() {
           ))}
         </select>
         <span className="muted" data-testid="client-total" aria-live="polite">
-          {pages.isLoading ? "…" : `${formatCount(pages.total)} clients`}
+          {pages.isLoading
+            ? "…"
+            : pages.truncated
+              ? `${formatCount(pages.total)}+ clients — type more to narrow`
+              : `${formatCount(pages.total)} clients`}
         </span>
       </div>
       <ErrorNote error={pages.error} />

@@ -33,6 +33,7 @@ export function useClientPages(filters: Filters, visiblePages: number[]) {
     });
   return {
     total: first.data?.total ?? 0,
+    truncated: first.data?.truncated ?? false,
     isLoading: first.isPending,
     isFetching: first.isFetching,
     error: first.error,
