@@ -173,7 +173,23 @@ async fn the_dashboard_shows_the_databases_counts() {
         text_of(&c, "[data-testid=database-path]").await,
         db.display().to_string()
     );
+    // the chart accounts for every subscription
+    let chart = wait_text(&c, ".chart", |t| t.contains("Subscriptions by product")).await;
+    assert!(chart.contains("Open Atrium site"), "{chart}");
     screenshot(&c, "dashboard").await;
+
+    // the catalog lists the database's products
+    nav(&c, "catalog").await;
+    let products = wait_text(&c, ".panel table", |t| t.contains("oa-site")).await;
+    let ws = Workspace::open(&db, Clock::System).unwrap();
+    for p in hostdesk_app::catalog::list_products(&ws, true).unwrap() {
+        assert!(
+            products.contains(&p.name),
+            "{} missing from {products}",
+            p.name
+        );
+    }
+    screenshot(&c, "catalog").await;
     c.close().await.unwrap();
 }
 

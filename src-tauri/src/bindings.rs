@@ -7,6 +7,7 @@ use crate::commands::*;
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
         get_status,
+        get_subscriptions_by_product,
         load_demo,
         query_clients,
         search_clients,
@@ -17,6 +18,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
         add_contact,
         import_clients_csv,
         get_catalog,
+        check_product,
         add_product,
         retire_product,
     ])

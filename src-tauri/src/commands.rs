@@ -6,7 +6,7 @@ use hostdesk_app::clients::{self, ClientDetail, ImportReport};
 use hostdesk_app::core::catalog::ProductDraft;
 use hostdesk_app::core::client::{ClientDraft, ContactDraft};
 use hostdesk_app::demo::{self, DemoOutcome};
-use hostdesk_app::status::{self, StatusReport};
+use hostdesk_app::status::{self, ProductStateCount, StatusReport};
 use hostdesk_app::store::clients::{Client, ClientPage, ClientQuery, ClientRow};
 use hostdesk_app::AppError;
 use hostdesk_app::FieldErrorDto;
@@ -20,6 +20,12 @@ type R<T> = Result<T, AppError>;
 #[specta::specta]
 pub async fn get_status(state: State<'_, AppState>) -> R<StatusReport> {
     status::report(&*state.lock()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_subscriptions_by_product(state: State<'_, AppState>) -> R<Vec<ProductStateCount>> {
+    status::subscriptions_by_product(&*state.lock()?)
 }
 
 #[tauri::command]
@@ -92,6 +98,12 @@ pub async fn import_clients_csv(
 #[specta::specta]
 pub async fn get_catalog(state: State<'_, AppState>) -> R<CatalogOverview> {
     catalog::overview(&*state.lock()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn check_product(draft: ProductDraft) -> R<Vec<FieldErrorDto>> {
+    Ok(catalog::check_product(&draft))
 }
 
 #[tauri::command]

@@ -14,6 +14,14 @@ async getStatus() : Promise<Result<StatusReport, AppError>> {
     else return { status: "error", error: e  as any };
 }
 },
+async getSubscriptionsByProduct() : Promise<Result<ProductStateCount[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_subscriptions_by_product") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async loadDemo() : Promise<Result<DemoOutcome, AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("load_demo") };
@@ -89,6 +97,14 @@ async importClientsCsv(csv: string, partial: boolean) : Promise<Result<ImportRep
 async getCatalog() : Promise<Result<CatalogOverview, AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("get_catalog") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async checkProduct(draft: ProductDraft) : Promise<Result<FieldErrorDto[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("check_product", { draft }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -252,6 +268,10 @@ export type ProductOption = { id: number;
  * None: offered with every product.
  */
 productCode: string | null; code: string; name: string; choices: Choice[] }
+/**
+ * How many subscriptions each product has in each state (the dashboard's chart).
+ */
+export type ProductStateCount = { productCode: string; productName: string; state: string; count: number }
 export type QuotaRow = { resource: string; 
 /**
  * None: unlimited.

@@ -27,6 +27,14 @@ pub fn overview(ws: &Workspace) -> Result<CatalogOverview> {
     })
 }
 
+/// Checks a product draft without writing (the form's as-you-type messages).
+pub fn check_product(draft: &ProductDraft) -> Vec<crate::FieldErrorDto> {
+    match draft.validate() {
+        Ok(_) => Vec::new(),
+        Err(e) => e.fields().iter().map(Into::into).collect(),
+    }
+}
+
 pub fn add_product(ws: &mut Workspace, draft: &ProductDraft) -> Result<i64> {
     let p = draft.validate()?;
     ws.write(|tx, ctx| {

@@ -44,3 +44,10 @@ pub fn report(ws: &Workspace) -> Result<StatusReport> {
         now: ws.clock().stamp(),
     })
 }
+
+pub use hostdesk_store::status::ProductStateCount;
+
+/// Subscriptions per product and state, for the dashboard chart.
+pub fn subscriptions_by_product(ws: &Workspace) -> Result<Vec<ProductStateCount>> {
+    Ok(status::subscriptions_by_product(ws.conn())?)
+}

@@ -39,6 +39,12 @@ fn the_demo_fills_an_empty_workspace_once() {
         && o.choices
             .iter()
             .any(|c| c.quota.as_ref().is_some_and(|q| q.limit.is_none()))));
+    // the dashboard chart accounts for every subscription, and shows more than one state
+    let chart = status::subscriptions_by_product(&ws).unwrap();
+    assert_eq!(chart.iter().map(|c| c.count).sum::<i64>(), s.subscriptions);
+    assert!(
+        chart.iter().any(|c| c.state == "suspended") && chart.iter().any(|c| c.state == "active")
+    );
     // again: harmless, nothing doubled
     assert_eq!(demo::load(&mut ws).unwrap(), DemoOutcome::AlreadyLoaded);
     assert_eq!(status::report(&ws).unwrap(), s);
@@ -282,4 +288,26 @@ fn a_product_needs_its_fields_and_a_unique_code() {
     let shown = catalog::show_product(&ws, "oa").unwrap();
     assert_eq!(shown.product.prices[0].amount, "1.250");
     assert_eq!(shown.product.prices[0].amount_minor, 1250);
+}
+
+#[test]
+fn the_product_form_check_reports_the_cores_messages_without_writing() {
+    let ws = ws();
+    let bad = ProductDraft {
+        code: "oa site".into(),
+        name: "OA".into(),
+        profile: "openatrium".into(),
+        prices: vec![PriceDraft {
+            currency: "EUR".into(),
+            period: Some(Period::Month),
+            amount: "9.999".into(),
+        }],
+        ..Default::default()
+    };
+    let fields: Vec<String> = catalog::check_product(&bad)
+        .into_iter()
+        .map(|f| f.field)
+        .collect();
+    assert_eq!(fields, ["code", "prices[0].amount"]);
+    assert!(catalog::list_products(&ws, true).unwrap().is_empty());
 }

@@ -33,3 +33,31 @@ pub fn counts(conn: &Connection) -> Result<Counts> {
         },
     )?)
 }
+
+/// How many subscriptions each product has in each state (the dashboard's chart).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ProductStateCount {
+    pub product_code: String,
+    pub product_name: String,
+    pub state: String,
+    pub count: i64,
+}
+
+pub fn subscriptions_by_product(conn: &Connection) -> Result<Vec<ProductStateCount>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.code, p.name, s.state, count(*) FROM subscriptions s
+           JOIN products p ON p.id = s.product_id
+          GROUP BY p.id, s.state ORDER BY p.name, s.state",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(ProductStateCount {
+            product_code: r.get(0)?,
+            product_name: r.get(1)?,
+            state: r.get(2)?,
+            count: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,21 +1,34 @@
-import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { commands, type PriceRow } from "../../bindings";
 import { unwrap } from "../../lib/ipc";
 import { ErrorNote } from "../shell/ErrorNote";
+import { ProductForm } from "./ProductForm";
 
 function prices(list: PriceRow[]) {
   return list.map((p) => `${p.amount} ${p.currency}/${p.period}`).join(" · ") || "—";
 }
 
 export function CatalogScreen() {
+  const qc = useQueryClient();
+  const [adding, setAdding] = useState(false);
   const q = useQuery({ queryKey: ["catalog"], queryFn: () => unwrap(commands.getCatalog()) });
+  const retire = useMutation({
+    mutationFn: (code: string) => unwrap(commands.retireProduct(code)),
+    onSuccess: () => qc.invalidateQueries(),
+  });
   if (q.isPending) return <p className="muted">Loading…</p>;
   if (q.isError) return <ErrorNote error={q.error} />;
   const { products, options, tiers, kits } = q.data;
   const empty = products.length === 0;
   return (
     <section>
-      <h1>Catalog</h1>
+      <header className="screen-head">
+        <h1>Catalog</h1>
+        <button className="primary" onClick={() => setAdding(true)}>Add product</button>
+      </header>
+      {adding && <ProductForm onDone={() => setAdding(false)} />}
+      <ErrorNote error={retire.error} />
       {empty && (
         <div className="empty">
           <p>No products yet.</p>
@@ -38,7 +51,16 @@ export function CatalogScreen() {
                     <td>{p.kind === "site" ? "site package" : "client account"}</td>
                     <td>{p.profile || "—"}</td>
                     <td className="small">{prices(p.prices)}</td>
-                    <td>{p.retiredAt && <span className="badge closed">retired</span>}</td>
+                    <td>
+                      {p.retiredAt ? (
+                        <span className="badge closed" title={`retired ${p.retiredAt}`}>retired</span>
+                      ) : (
+                        <button className="small" title="No new orders; existing subscriptions are untouched"
+                          onClick={() => { if (window.confirm(`Retire ${p.name}? No new orders; existing subscriptions stay as they are.`)) retire.mutate(p.code); }}>
+                          Retire
+                        </button>
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>

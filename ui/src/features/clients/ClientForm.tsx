@@ -1,8 +1,9 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { commands, type ClientDraft, type ClientKind } from "../../bindings";
 import { fieldErrors, unwrap } from "../../lib/ipc";
 import { ErrorNote } from "../shell/ErrorNote";
+import { useDebounced } from "../../lib/useDebounced";
 
 const EMPTY: ClientDraft = {
   kind: "company",
@@ -23,16 +24,6 @@ const EMPTY: ClientDraft = {
 const TIME_ZONES: string[] =
   typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
 const CURRENCIES = ["EUR", "USD", "GBP", "CHF", "CAD", "AUD", "JPY", "SEK", "NOK", "DKK", "PLN", "KWD"];
-
-/// Debounces a value so the checks run when typing pauses, not on every key.
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return v;
-}
 
 /// Adds a client (or edits one when `initial` and `id` are given). The rules are the core's:
 /// the draft is checked over IPC as staff type and each message shows beside its field.

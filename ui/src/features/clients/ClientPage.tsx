@@ -5,9 +5,11 @@ import { unwrap } from "../../lib/ipc";
 import { formatDate } from "../../lib/format";
 import { ErrorNote } from "../shell/ErrorNote";
 import { ClientForm } from "./ClientForm";
+import { ContactForm } from "./ContactForm";
 
 export function ClientPage({ id }: { id: number }) {
   const [editing, setEditing] = useState(false);
+  const [addingContact, setAddingContact] = useState(false);
   const q = useQuery({ queryKey: ["client", id], queryFn: () => unwrap(commands.getClient(id)) });
   if (q.isPending) return <p className="muted">Loading…</p>;
   if (q.isError) return <ErrorNote error={q.error} />;
@@ -36,7 +38,13 @@ export function ClientPage({ id }: { id: number }) {
       )}
       <div className="columns">
         <div className="panel">
-          <h2>Contacts</h2>
+          <h2>
+            Contacts{" "}
+            {!addingContact && (
+              <button className="small" onClick={() => setAddingContact(true)}>Add</button>
+            )}
+          </h2>
+          {addingContact && <ContactForm clientId={c.id} onDone={() => setAddingContact(false)} />}
           {contacts.length === 0 && <p className="muted">No contacts.</p>}
           <ul className="plain">
             {contacts.map((k) => (

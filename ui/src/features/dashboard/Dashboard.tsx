@@ -3,6 +3,7 @@ import { commands } from "../../bindings";
 import { unwrap } from "../../lib/ipc";
 import { formatCount } from "../../lib/format";
 import { ErrorNote } from "../shell/ErrorNote";
+import { SubscriptionsChart } from "./SubscriptionsChart";
 
 export function Dashboard() {
   const qc = useQueryClient();
@@ -55,6 +56,7 @@ export function Dashboard() {
           </div>
         ))}
       </div>
+      <SubscriptionsChart />
       <dl className="facts">
         <dt>Database</dt>
         <dd data-testid="database-path">{s.database ?? "in memory"}</dd>
