@@ -27,8 +27,18 @@ impl Clock {
         }
     }
 
+    /// The instant with milliseconds, for the job queue (which schedules sub-second retries).
+    pub fn stamp_millis(&self) -> String {
+        millis(self.now())
+    }
+
     /// The instant as stored: RFC 3339, UTC, whole seconds.
     pub fn stamp(&self) -> String {
         self.now().to_rfc3339_opts(SecondsFormat::Secs, true)
     }
+}
+
+/// RFC 3339 UTC with milliseconds: the job queue's one time format.
+pub fn millis(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }

@@ -47,6 +47,71 @@ pub enum Command {
     /// Subscriptions.
     #[command(subcommand)]
     Subscription(SubscriptionCmd),
+    /// The job queue: provisioning and other remote work.
+    #[command(subcommand)]
+    Jobs(JobsCmd),
+    /// Workspace settings (staff_name, default_billing_day, sandbox_failure_rate, sandbox_delay_ms).
+    #[command(subcommand)]
+    Settings(SettingsCmd),
+}
+
+#[derive(Subcommand)]
+pub enum JobsCmd {
+    /// Jobs, newest first.
+    List {
+        /// queued, running, succeeded, failed, dead or cancelled
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        server: Option<i64>,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// One job with every attempt, its timing and error.
+    Show { id: i64 },
+    /// Queue a job by hand (support scripts); the key makes it idempotent.
+    Add {
+        #[arg(long)]
+        kind: String,
+        /// The idempotency key: the same key never makes a second job.
+        #[arg(long)]
+        key: String,
+        /// A JSON object.
+        #[arg(long, default_value = "{}")]
+        payload: String,
+        #[arg(long)]
+        server: Option<i64>,
+        /// Run only after this job succeeded (repeat).
+        #[arg(long)]
+        after: Vec<i64>,
+        #[arg(long)]
+        max_attempts: Option<i64>,
+    },
+    /// Run a dead, failed or cancelled job again now.
+    Retry { id: i64 },
+    /// Cancel a job that has not started (and the jobs waiting on it).
+    Cancel { id: i64 },
+    /// Run the queue (until stopped with Ctrl-C, or with --until-idle until nothing is ready).
+    Run {
+        #[arg(long)]
+        until_idle: bool,
+        /// With --until-idle: also wait for scheduled retries.
+        #[arg(long)]
+        wait_retries: bool,
+        /// Jobs running at once against one server.
+        #[arg(long, default_value_t = 4)]
+        per_server: usize,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SettingsCmd {
+    /// Every setting.
+    List,
+    /// Set one setting.
+    Set { key: String, value: String },
 }
 
 #[derive(Args)]

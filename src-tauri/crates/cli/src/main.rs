@@ -4,6 +4,7 @@
 mod args;
 mod catalog_cmd;
 mod client_cmd;
+mod jobs_cmd;
 mod output;
 mod workspace_cmd;
 
@@ -46,5 +47,7 @@ fn run(cli: Cli) -> Result<Output, AppError> {
         Command::Kit(c) => catalog_cmd::kit(&mut ws, c),
         Command::Client(c) => client_cmd::client(&mut ws, c),
         Command::Subscription(c) => client_cmd::subscription(&ws, c),
+        Command::Jobs(c) => jobs_cmd::jobs(&mut ws, &path, clock, c),
+        Command::Settings(c) => workspace_cmd::settings(&mut ws, c),
     }
 }

@@ -40,3 +40,29 @@ pub fn status(ws: &Workspace) -> Result<Output, AppError> {
     );
     Ok(Output::new(&s, text))
 }
+
+pub fn settings(ws: &mut Workspace, cmd: crate::args::SettingsCmd) -> Result<Output, AppError> {
+    use hostdesk_app::settings;
+    match cmd {
+        crate::args::SettingsCmd::List => {
+            let all = settings::list(ws)?;
+            let text = all
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let map: serde_json::Map<String, serde_json::Value> = all
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect();
+            Ok(Output::new(&map, text))
+        }
+        crate::args::SettingsCmd::Set { key, value } => {
+            settings::set(ws, &key, &value)?;
+            Ok(Output::new(
+                &json!({ key.clone(): value }),
+                format!("{key} set"),
+            ))
+        }
+    }
+}

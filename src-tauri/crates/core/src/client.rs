@@ -10,8 +10,7 @@ macro_rules! string_enum {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "specta", derive(specta::Type))]
-        #[serde(rename_all = "lowercase")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -209,6 +208,20 @@ mod tests {
                 "timezone",
                 "billingDay"
             ]
+        );
+    }
+
+    #[test]
+    fn enums_serialize_as_they_parse() {
+        use crate::catalog::{Resource, SupportHours};
+        for r in Resource::ALL {
+            let json = serde_json::to_string(r).unwrap();
+            assert_eq!(json, format!("\"{}\"", r.as_str()));
+            assert_eq!(&serde_json::from_str::<Resource>(&json).unwrap(), r);
+        }
+        assert_eq!(
+            serde_json::to_string(&SupportHours::H8x5).unwrap(),
+            "\"8x5\""
         );
     }
 

@@ -4,6 +4,7 @@
 //! - [`validate`]: the field rules shared by the CLI, the app and the UI forms.
 //! - [`client`], [`catalog`]: the commercial model's drafts and their validation.
 
+pub mod billing;
 pub mod catalog;
 pub mod client;
 pub mod error;

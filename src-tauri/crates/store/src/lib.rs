@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod clients;
 mod db;
 mod error;
+pub mod jobs;
 pub mod migrations;
 pub mod settings;
 pub mod status;
@@ -15,6 +16,8 @@ pub mod subscriptions;
 
 pub use db::Store;
 pub use error::StoreError;
-pub use rusqlite::{Connection, Error as RusqliteError, Transaction};
+pub use rusqlite::{
+    Connection, Error as RusqliteError, OptionalExtension, Transaction, TransactionBehavior,
+};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
