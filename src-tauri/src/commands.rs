@@ -12,6 +12,10 @@ use hostdesk_app::AppError;
 use hostdesk_app::FieldErrorDto;
 use tauri::State;
 
+use hostdesk_app::jobs::{self, JobDetail, StateCount};
+use hostdesk_app::store::jobs::Job;
+
+use crate::queue::QueueStatus;
 use crate::state::AppState;
 
 type R<T> = Result<T, AppError>;
@@ -116,4 +120,52 @@ pub async fn add_product(state: State<'_, AppState>, draft: ProductDraft) -> R<i
 #[specta::specta]
 pub async fn retire_product(state: State<'_, AppState>, code: String) -> R<()> {
     catalog::retire_product(&mut *state.lock()?, &code)
+}
+
+/// The queue at a glance: jobs per state, and why the runner stopped if it did.
+#[derive(serde::Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueOverview {
+    pub counts: Vec<StateCount>,
+    pub runner_error: Option<String>,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_queue(
+    state: State<'_, AppState>,
+    queue: State<'_, std::sync::Arc<QueueStatus>>,
+) -> R<QueueOverview> {
+    Ok(QueueOverview {
+        counts: jobs::counts(&*state.lock()?)?,
+        runner_error: queue.error.lock().ok().and_then(|e| e.clone()),
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_jobs(
+    state: State<'_, AppState>,
+    job_state: Option<String>,
+    server_id: Option<i64>,
+) -> R<Vec<Job>> {
+    jobs::list(&*state.lock()?, job_state.as_deref(), server_id, 0, 500)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_job(state: State<'_, AppState>, id: i64) -> R<JobDetail> {
+    jobs::show(&*state.lock()?, id)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn retry_job(state: State<'_, AppState>, id: i64) -> R<Job> {
+    jobs::retry(&mut *state.lock()?, id)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_job(state: State<'_, AppState>, id: i64) -> R<Vec<i64>> {
+    jobs::cancel(&mut *state.lock()?, id)
 }

@@ -3,6 +3,7 @@
 
 mod bindings;
 mod commands;
+mod queue;
 mod state;
 
 use clap::Parser;
@@ -22,14 +23,32 @@ struct Args {
 fn main() {
     let args = Args::parse();
     let state = state::AppState::open(args.db, args.now.as_deref());
+    let queue_status = std::sync::Arc::new(queue::QueueStatus::default());
+    let runner_target = state.runner_target();
     let specta = bindings::builder();
-    tauri::Builder::default()
+    let status_for_setup = queue_status.clone();
+    let app = tauri::Builder::default()
         .manage(state)
+        .manage(queue_status)
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
+            if let Some((db, clock)) = runner_target {
+                let stop = queue::start(app.handle().clone(), db, clock, status_for_setup);
+                tauri::Manager::manage(app, stop);
+            }
             Ok(())
         })
-        .run(tauri::generate_context!())
-        .expect("error while running Hostdesk");
+        .build(tauri::generate_context!())
+        .expect("error while building Hostdesk");
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            // Let running jobs finish; anything interrupted is requeued by the next runner.
+            if let Some(stop) =
+                tauri::Manager::try_state::<tokio::sync::watch::Sender<bool>>(handle)
+            {
+                let _ = stop.send(true);
+            }
+        }
+    });
 }

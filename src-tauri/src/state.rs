@@ -9,6 +9,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The database file and clock the job runner should use (None if the workspace did not
+    /// open, or lives in memory).
+    pub fn runner_target(&self) -> Option<(PathBuf, Clock)> {
+        let ws = self.workspace.as_ref().ok()?.lock().ok()?;
+        Some((ws.path()?.to_path_buf(), ws.clock()))
+    }
+}
+
+impl AppState {
     pub fn open(db: Option<PathBuf>, now: Option<&str>) -> AppState {
         let path = db.unwrap_or_else(paths::default_db_path);
         let workspace = now

