@@ -10,7 +10,8 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0001_foundation.sql"),
     include_str!("../migrations/0002_catalog_subscriptions.sql"),
     include_str!("../migrations/0003_client_search.sql"),
-    include_str!("../migrations/0004_invoices_jobs.sql"),
+    include_str!("../migrations/0004_job_queue.sql"),
+    include_str!("../migrations/0005_billing.sql"),
 ];
 
 /// The newest schema version this binary knows.
