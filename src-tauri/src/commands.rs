@@ -169,3 +169,98 @@ pub async fn retry_job(state: State<'_, AppState>, id: i64) -> R<Job> {
 pub async fn cancel_job(state: State<'_, AppState>, id: i64) -> R<Vec<i64>> {
     jobs::cancel(&mut *state.lock()?, id)
 }
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use hostdesk_app::billing::bill_run::{self, BillRunOptions, BillRunReport};
+use hostdesk_app::billing::invoices::{
+    self, InvoiceDetail, InvoiceFilter, InvoiceView, PaymentOutcome,
+};
+use tauri::ipc::Channel;
+
+/// Progress of a bill run: clients done of clients due.
+#[derive(Clone, serde::Serialize, specta::Type)]
+pub struct BillRunProgress {
+    pub done: u32,
+    pub total: u32,
+}
+
+/// Asks a running bill run to stop after the client it is billing.
+#[derive(Default)]
+pub struct BillRunCancel(pub AtomicBool);
+
+#[tauri::command]
+#[specta::specta]
+pub async fn run_bill(
+    state: State<'_, AppState>,
+    cancel: State<'_, BillRunCancel>,
+    options: BillRunOptions,
+    progress: Channel<BillRunProgress>,
+) -> R<BillRunReport> {
+    cancel.0.store(false, Ordering::SeqCst);
+    let mut ws = state.lock()?;
+    bill_run::run(&mut ws, &options, &cancel.0, |done, total| {
+        let _ = progress.send(BillRunProgress {
+            done: done as u32,
+            total: total as u32,
+        });
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_bill_run(cancel: State<'_, BillRunCancel>) -> R<()> {
+    cancel.0.store(true, Ordering::SeqCst);
+    Ok(())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_invoices(
+    state: State<'_, AppState>,
+    filter: InvoiceFilter,
+) -> R<Vec<InvoiceView>> {
+    invoices::list(&*state.lock()?, &filter)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_invoice(state: State<'_, AppState>, invoice: String) -> R<InvoiceDetail> {
+    invoices::show(&*state.lock()?, &invoice)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn void_invoice(state: State<'_, AppState>, invoice: String) -> R<InvoiceView> {
+    invoices::void(&mut *state.lock()?, &invoice)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn record_payment(
+    state: State<'_, AppState>,
+    invoice: String,
+    amount: String,
+    reference: String,
+) -> R<PaymentOutcome> {
+    invoices::record_payment(&mut *state.lock()?, &invoice, &amount, &reference)
+}
+
+/// Writes the invoice's PDF into the `invoices` folder beside the workspace database and
+/// returns the file's path.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_invoice_pdf(state: State<'_, AppState>, invoice: String) -> R<String> {
+    let ws = state.lock()?;
+    let bytes = hostdesk_app::billing::pdf::invoice_pdf(&ws, &invoice)?;
+    let number = invoices::find(&ws, &invoice)?.number.unwrap_or(invoice);
+    let dir = ws
+        .path()
+        .and_then(|p| p.parent())
+        .map(|d| d.join("invoices"))
+        .unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{number}.pdf"));
+    std::fs::write(&path, bytes)?;
+    Ok(path.display().to_string())
+}

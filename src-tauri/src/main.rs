@@ -30,6 +30,7 @@ fn main() {
     let app = tauri::Builder::default()
         .manage(state)
         .manage(queue_status)
+        .manage(commands::BillRunCancel::default())
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);

@@ -1,13 +1,21 @@
-//! The job runner inside the app: started with the window, stopped (running jobs finish)
-//! when it closes. Progress reaches the UI as `JobsChanged` events, at most ~5 a second.
+//! The job runner inside the app: every handler (the sandbox and provisioning, from
+//! `provisioning::build_runner`), started with the window, stopped (running jobs finish) when it
+//! closes. Progress reaches the UI as `JobsChanged` events, at most ~5 a second.
+//!
+//! Each server's concurrency limit is its per-server limit in the runner; when staff change a
+//! limit (or add a server), the runner is rebuilt within a few seconds (running jobs finish
+//! first). One-time login links produced by `site.login_link` jobs stay in memory, in
+//! [`QueueStatus::login_links`], until an IPC command hands them out once.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hostdesk_app::runner::{RunEvent, Runner, RunnerConfig, Until};
-use hostdesk_app::sandbox::Sandbox;
-use hostdesk_app::{settings, Clock, Workspace};
+use hostdesk_app::provisioning::{self, LoginLinks, ProvisioningConfig};
+use hostdesk_app::runner::{RunEvent, RunnerConfig, Until};
+use hostdesk_app::store::{servers as store_servers, Store};
+use hostdesk_app::{secrets, Clock};
 use serde::{Deserialize, Serialize};
 use tauri::AppHandle;
 use tauri_specta::Event;
@@ -22,11 +30,18 @@ pub struct JobsChanged {
     pub what: String,
 }
 
-/// Why the runner is not running, if it is not (shown on the Jobs screen).
+/// Why the runner is not running, if it is not (shown on the Jobs screen), and what its jobs
+/// leave for the UI.
 #[derive(Default)]
 pub struct QueueStatus {
     pub error: Mutex<Option<String>>,
+    /// One-time login links from `site.login_link` jobs: `login_links.take(job_id)` hands one
+    /// out, once (memory only, ten minutes).
+    pub login_links: LoginLinks,
 }
+
+/// How often the servers' concurrency limits are compared with the running runner's.
+const LIMITS_CHECK: Duration = Duration::from_secs(5);
 
 pub fn start(
     app: AppHandle,
@@ -36,7 +51,7 @@ pub fn start(
 ) -> watch::Sender<bool> {
     let (stop_tx, stop_rx) = watch::channel(false);
     tauri::async_runtime::spawn(async move {
-        let result = run(app, db, clock, stop_rx).await;
+        let result = run(app, db, clock, stop_rx, status.login_links.clone()).await;
         if let Err(e) = result {
             if let Ok(mut s) = status.error.lock() {
                 *s = Some(e.message);
@@ -46,39 +61,87 @@ pub fn start(
     stop_tx
 }
 
+fn limits(store: &Store) -> Option<HashMap<i64, usize>> {
+    store_servers::concurrency_limits(store.conn()).ok()
+}
+
 async fn run(
     app: AppHandle,
     db: PathBuf,
     clock: Clock,
     stop: watch::Receiver<bool>,
+    links: LoginLinks,
 ) -> hostdesk_app::Result<()> {
-    let delay = settings::sandbox_delay(&Workspace::open(&db, clock)?)?;
-    let mut runner = Runner::new(&db, clock, RunnerConfig::default());
-    Sandbox::open(&db, clock, delay)?.register(&mut runner);
+    let secrets = secrets::from_env()?;
     let last_emit = Mutex::new(std::time::Instant::now() - Duration::from_secs(1));
-    runner
-        .run(Until::Stopped(stop), |e| {
-            let (job_id, what) = match &e {
-                RunEvent::Started { id, .. } => (*id, "started"),
-                RunEvent::Succeeded { id, .. } => (*id, "succeeded"),
-                RunEvent::Failed {
-                    id,
-                    retry_at: Some(_),
-                    ..
-                } => (*id, "failed"),
-                RunEvent::Failed { id, .. } => (*id, "dead"),
-            };
-            // Batch: a burst of jobs becomes a few events, not thousands; finishes always go out.
-            let mut last = last_emit.lock().unwrap_or_else(|p| p.into_inner());
-            if what != "started" || last.elapsed() > Duration::from_millis(200) {
-                *last = std::time::Instant::now();
-                let _ = JobsChanged {
-                    job_id,
-                    what: what.into(),
-                }
-                .emit(&app);
+    let emit = |e: RunEvent| {
+        let (job_id, what) = match &e {
+            RunEvent::Started { id, .. } => (*id, "started"),
+            RunEvent::Succeeded { id, .. } => (*id, "succeeded"),
+            RunEvent::Failed {
+                id,
+                retry_at: Some(_),
+                ..
+            } => (*id, "failed"),
+            RunEvent::Failed { id, .. } => (*id, "dead"),
+        };
+        // Batch: a burst of jobs becomes a few events, not thousands; finishes always go out.
+        let mut last = last_emit.lock().unwrap_or_else(|p| p.into_inner());
+        if what != "started" || last.elapsed() > Duration::from_millis(200) {
+            *last = std::time::Instant::now();
+            let _ = JobsChanged {
+                job_id,
+                what: what.into(),
             }
-        })
-        .await?;
-    Ok(())
+            .emit(&app);
+        }
+    };
+    loop {
+        let store = Store::open(&db)?;
+        let built_with = limits(&store);
+        let (runner, _provisioning) = provisioning::build_runner(
+            &db,
+            clock,
+            secrets.clone(),
+            RunnerConfig::default(),
+            ProvisioningConfig {
+                login_links: links.clone(),
+                ..Default::default()
+            },
+        )?;
+        // Stops the runner when the app closes, or to rebuild it when the limits changed.
+        let (inner_tx, inner_rx) = watch::channel(false);
+        let mut app_stop = stop.clone();
+        let watcher = tokio::spawn(async move {
+            loop {
+                if *app_stop.borrow() {
+                    let _ = inner_tx.send(true);
+                    return false;
+                }
+                tokio::select! {
+                    changed = app_stop.changed() => {
+                        if changed.is_err() {
+                            let _ = inner_tx.send(true);
+                            return false;
+                        }
+                    }
+                    _ = tokio::time::sleep(LIMITS_CHECK) => {
+                        if limits(&store) != built_with {
+                            let _ = inner_tx.send(true);
+                            return true;
+                        }
+                    }
+                }
+            }
+        });
+        let outcome = runner.run(Until::Stopped(inner_rx), &emit).await;
+        if let Err(e) = outcome {
+            watcher.abort();
+            return Err(e);
+        }
+        let rebuild = watcher.await.unwrap_or(false);
+        if !rebuild || *stop.borrow() {
+            return Ok(());
+        }
+    }
 }

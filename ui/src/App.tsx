@@ -7,6 +7,7 @@ import { CatalogScreen } from "./features/catalog/CatalogScreen";
 import { EmptySection } from "./features/shell/EmptySection";
 import { NavBar } from "./features/shell/NavBar";
 import { JobsScreen } from "./features/jobs/JobsScreen";
+import { InvoicesScreen } from "./features/invoices/InvoicesScreen";
 import { useLiveQueue } from "./lib/useLiveQueue";
 
 export function App() {
@@ -44,9 +45,7 @@ export function App() {
         {route.section === "orders" && (
           <EmptySection title="Orders" what="Orders — placing a product or kit for a client, with its price preview and first invoice — arrive with the order workflow." />
         )}
-        {route.section === "invoices" && (
-          <EmptySection title="Invoices" what="Invoices, credit notes, payments and bill runs arrive with billing. No invoice has been issued in this workspace." />
-        )}
+        {route.section === "invoices" && <InvoicesScreen />}
         {route.section === "jobs" && <JobsScreen />}
         {route.section === "servers" && (
           <EmptySection title="Servers" what="Hosting servers (Aegir, cPanel WHM, Caddy and the built-in sandbox) arrive with provisioning." />

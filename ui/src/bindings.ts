@@ -165,6 +165,66 @@ async cancelJob(id: number) : Promise<Result<number[], AppError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async runBill(options: BillRunOptions, progress: TAURI_CHANNEL<BillRunProgress>) : Promise<Result<BillRunReport, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("run_bill", { options, progress }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async cancelBillRun() : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cancel_bill_run") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async listInvoices(filter: InvoiceFilter) : Promise<Result<InvoiceView[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_invoices", { filter }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async getInvoice(invoice: string) : Promise<Result<InvoiceDetail, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_invoice", { invoice }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async voidInvoice(invoice: string) : Promise<Result<InvoiceView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("void_invoice", { invoice }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async recordPayment(invoice: string, amount: string, reference: string) : Promise<Result<PaymentOutcome, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("record_payment", { invoice, amount, reference }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Writes the invoice's PDF into the `invoices` folder beside the workspace database and
+ * returns the file's path.
+ */
+async saveInvoicePdf(invoice: string) : Promise<Result<string, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("save_invoice_pdf", { invoice }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -208,6 +268,29 @@ export type Attempt = { attempt: number; startedAt: string; finishedAt: string |
  * An audit entry for the UI: the snapshots as JSON text.
  */
 export type AuditEntryDto = { id: number; at: string; actor: string; action: string; before: string | null; after: string | null }
+export type BillRunOptions = { 
+/**
+ * Bill what is due on or before this date (YYYY-MM-DD, each client's local calendar);
+ * default: each client's today.
+ */
+through: string | null; 
+/**
+ * Compute and report what would be issued, write nothing.
+ */
+dryRun: boolean }
+/**
+ * Progress of a bill run: clients done of clients due.
+ */
+export type BillRunProgress = { done: number; total: number }
+export type BillRunReport = { dryRun: boolean; 
+/**
+ * Clients with something due.
+ */
+clientsDue: number; clientsBilled: number; invoices: IssuedInvoice[]; lines: number; 
+/**
+ * Stopped before the end (the billed clients stay billed; run again to finish).
+ */
+cancelled: boolean }
 /**
  * The whole catalog as the Catalog screen shows it.
  */
@@ -253,6 +336,7 @@ export type Contact = { id: number; clientId: number; name: string; email: strin
  */
 export type ContactDraft = { name: string; email: string; phone: string; role: ContactRole | null }
 export type ContactRole = "owner" | "billing" | "technical"
+export type CreditNote = { id: number; invoiceId: number; number: string; reason: string; netMinor: number; taxMinor: number; totalMinor: number; issuedAt: string }
 export type DemoOutcome = "loaded" | "already_loaded"
 /**
  * What kind of failure: the UI reacts to the code, people read the message.
@@ -280,6 +364,22 @@ rolledBack: boolean }
  * One rejected row of an import: its line in the file and what is wrong.
  */
 export type ImportRowError = { line: number; field: string; message: string }
+export type Invoice = { id: number; clientId: number; clientName: string; billingDate: string; currency: string; status: string; number: string | null; issuedAt: string | null; dueOn: string | null; netMinor: number; taxMinor: number; totalMinor: number; paidMinor: number; notes: string[]; 
+/**
+ * The client as invoiced (JSON snapshot taken at issue).
+ */
+buyer: string }
+export type InvoiceDetail = { view: InvoiceView; lines: Line[]; payments: Payment[]; creditNotes: CreditNote[] }
+export type InvoiceFilter = { status: string | null; clientId: number | null; 
+/**
+ * Billing dates from / to (YYYY-MM-DD).
+ */
+from: string | null; to: string | null; offset: number; limit: number }
+/**
+ * An invoice with its amounts written out (the UI never formats money itself).
+ */
+export type InvoiceView = { invoice: Invoice; net: string; tax: string; total: string; paid: string; balance: string }
+export type IssuedInvoice = { invoiceId: number; number: string; clientId: number; clientName: string; billingDate: string; currency: string; lines: number; totalMinor: number; total: string }
 export type Job = { id: number; kind: string; state: string; key: string; serverId: number | null; subscriptionId: number | null; siteId: number | null; payload: string; result: string; attempts: number; maxAttempts: number; runAfter: string; leaseUntil: string | null; lastError: string | null; createdAt: string; updatedAt: string; finishedAt: string | null; deps: number[] }
 export type JobDetail = { job: Job; attempts: Attempt[] }
 /**
@@ -295,6 +395,17 @@ export type Kit = { id: number; code: string; name: string; productCode: string;
  * `option=choice` codes.
  */
 choices: string[]; retiredAt: string | null; prices: PriceRow[] }
+export type Line = { id: number; key: string; subscriptionId: number | null; kind: string; description: string; periodFrom: string | null; periodTo: string | null; quantity: number; unitPriceMinor: number; netMinor: number; taxRateBps: number; taxMinor: number; totalMinor: number; 
+/**
+ * The frozen usage rate, as JSON text.
+ */
+facts: string | null; flagged: boolean }
+export type Payment = { id: number; invoiceId: number | null; method: string; reference: string; amountMinor: number; currency: string; state: string; gatewayRef: string | null; error: string | null; createdAt: string }
+export type PaymentOutcome = { paymentId: number; status: string; applied: string; 
+/**
+ * What was paid beyond the balance, now on the client's credit.
+ */
+overpayment: string; balance: string }
 export type Period = "month" | "quarter" | "year"
 /**
  * One price as typed: `9.95` EUR per month.
@@ -361,6 +472,7 @@ export type Subscription = { id: number; clientId: number; clientName: string; p
  * `option=choice` codes.
  */
 choices: string[]; quotas: QuotaRow[] }
+export type TAURI_CHANNEL<TSend> = null
 export type Tier = { id: number; code: string; name: string; hours: string; channels: string[]; responseHours: number; grants: AccessGrant[]; retiredAt: string | null; prices: PriceRow[] }
 
 /** tauri-specta globals **/

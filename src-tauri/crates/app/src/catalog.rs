@@ -87,9 +87,16 @@ pub fn retire_product(ws: &mut Workspace, code: &str) -> Result<()> {
     })
 }
 
-/// Gives a product a new price from now on. Existing subscriptions keep the price they were
-/// sold at: history is never rewritten (a new row is added, none is changed).
-pub fn reprice_product(ws: &mut Workspace, code: &str, price: &PriceDraft) -> Result<()> {
+/// Gives a product a new price from now on: new orders pay it. Existing subscriptions keep the
+/// price they were sold at unless `apply_at_renewal`, in which case each changes by the same
+/// amount from its next billed period. History is never rewritten: a price row is added, none is
+/// changed. Returns the subscriptions that will change at renewal.
+pub fn reprice_product(
+    ws: &mut Workspace,
+    code: &str,
+    price: &PriceDraft,
+    apply_at_renewal: bool,
+) -> Result<Vec<i64>> {
     let mut e = Errors::default();
     let prices =
         hostdesk_core::catalog::check_prices(&mut e, "price", std::slice::from_ref(price), false);
@@ -108,7 +115,37 @@ pub fn reprice_product(ws: &mut Workspace, code: &str, price: &PriceDraft) -> Re
             "reprice",
             Some(&before),
             Some(&after),
-        )
+        )?;
+        let mut changed = Vec::new();
+        if apply_at_renewal {
+            for p in &prices {
+                let (cur, per) = (p.amount.currency.code(), p.period.as_str());
+                let old = before
+                    .iter()
+                    .find(|b| b.currency == cur && b.period == per)
+                    .map(|b| b.amount_minor)
+                    .unwrap_or(p.amount.minor);
+                let ids = hostdesk_store::subscriptions::schedule_renewal_price(
+                    tx,
+                    id,
+                    cur,
+                    per,
+                    p.amount.minor - old,
+                )?;
+                for s in &ids {
+                    ctx.audit(
+                        tx,
+                        "subscription",
+                        Some(*s),
+                        "reprice_at_renewal",
+                        Some(&old),
+                        Some(&p.amount.minor),
+                    )?;
+                }
+                changed.extend(ids);
+            }
+        }
+        Ok(changed)
     })
 }
 

@@ -690,6 +690,16 @@ pub fn slug(name: &str) -> String {
 }
 
 fn seed(ws: &mut Workspace) -> Result<()> {
+    for (k, v) in [
+        ("seller_name", "Atrium Hosting SARL (demo)"),
+        ("seller_address", "12 rue des Serveurs, 69002 Lyon"),
+        ("seller_country", "FR"),
+        ("seller_tax_id", "FR40123456824"),
+        ("seller_email", "billing@atrium-hosting.example"),
+        ("payment_instructions", "Bank transfer to IBAN FR76 3000 6000 0112 3456 7890 189, BIC AGRIFRPP, quoting the invoice number."),
+    ] {
+        crate::settings::set(ws, k, v)?;
+    }
     seed_catalog(ws)?;
     let today = ws.clock().now().date_naive();
     // Kits and stand-alone products, cycled so every kind shows up.
@@ -853,7 +863,11 @@ fn subscribe(
             }
         }
         let started_on = started.to_string();
-        let next_due = next_anchor_after(started, anchor_day).map(|d| d.to_string());
+        // Billed up to today: the next invoice is at the client's next billing day.
+        let today = chrono::DateTime::parse_from_rfc3339(&ctx.at)
+            .map(|t| t.date_naive())
+            .unwrap_or(started);
+        let next_due = next_anchor_after(today, anchor_day).map(|d| d.to_string());
         let sub_id = subs::insert(
             tx,
             &NewSubscription {

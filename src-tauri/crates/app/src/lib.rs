@@ -2,6 +2,7 @@
 //! Tauri: the shell and the CLI are thin adapters that parse arguments, call a use case and turn
 //! the [`AppError`] into `{ code, message }` or a one-line error.
 
+pub mod billing;
 pub mod catalog;
 pub mod clients;
 mod clock;
@@ -9,8 +10,11 @@ pub mod demo;
 mod error;
 pub mod jobs;
 pub mod paths;
+pub mod provisioning;
 pub mod runner;
 pub mod sandbox;
+pub mod secrets;
+pub mod servers;
 pub mod settings;
 pub mod status;
 pub mod subscriptions;
@@ -19,6 +23,7 @@ mod workspace;
 pub use clock::Clock;
 pub use error::{AppError, ErrorCode, FieldErrorDto};
 pub use hostdesk_core as core;
+pub use hostdesk_remote as remote;
 pub use hostdesk_store as store;
 pub use workspace::{Ctx, Workspace};
 

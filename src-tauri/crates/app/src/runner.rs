@@ -289,16 +289,15 @@ impl Runner {
                 let next = jobs::next_due(store.conn())?;
                 match &mut until {
                     Until::Idle { wait_for_retries } => {
-                        let ready_now = next
-                            .as_deref()
-                            .is_some_and(|n| n <= millis(self.clock.now()).as_str());
-                        if ready_now && !stopping {
-                            continue; // blocked only by per-server limits that just freed up
-                        }
-                        if !*wait_for_retries || fixed || next.is_none() {
+                        // Nothing runs and nothing could be claimed: idle. Jobs due but blocked
+                        // (a prerequisite dead or cancelled) wait for staff; only a retry
+                        // scheduled later is worth waiting for.
+                        let now = millis(self.clock.now());
+                        let later = jobs::next_due_after(store.conn(), &now)?;
+                        if !*wait_for_retries || fixed || stopping || later.is_none() {
                             break;
                         }
-                        tokio::time::sleep(self.until_due(next.as_deref())).await;
+                        tokio::time::sleep(self.until_due(later.as_deref())).await;
                         continue;
                     }
                     Until::Stopped(rx) => {

@@ -4,6 +4,7 @@ use std::ops::Range;
 
 use hostdesk_store::settings as store;
 
+use crate::billing::seller;
 use crate::{clients, sandbox, AppError, Result, Workspace};
 
 /// Settings key: how long a sandbox call takes, in milliseconds, as `MIN-MAX` (default 200-800).
@@ -43,6 +44,22 @@ pub fn set(ws: &mut Workspace, key: &str, value: &str) -> Result<()> {
         }
         k if k == sandbox::FAILURE_RATE => value.parse::<u8>().is_ok_and(|p| p <= 100),
         k if k == SANDBOX_DELAY => parse_range(value).is_some(),
+        k if k == seller::COUNTRY => hostdesk_core::validate::country(value).is_ok(),
+        k if k == seller::INVOICE_SERIES || k == seller::CREDIT_NOTE_SERIES => {
+            hostdesk_core::billing::check_series_pattern(value).is_ok()
+        }
+        k if k == seller::PAYMENT_TERMS_DAYS => value.parse::<u16>().is_ok_and(|d| d <= 365),
+        k if [
+            seller::NAME,
+            seller::ADDRESS,
+            seller::TAX_ID,
+            seller::EMAIL,
+            seller::PAYMENT_INSTRUCTIONS,
+        ]
+        .contains(&k) =>
+        {
+            value.len() <= 2000
+        }
         _ => {
             let keys: Vec<&str> = KNOWN.iter().map(|(k, _)| *k).collect();
             return Err(AppError::invalid(
@@ -62,6 +79,12 @@ pub fn set(ws: &mut Workspace, key: &str, value: &str) -> Result<()> {
             format!("'{value}' is not valid for {key}: {what}"),
         ));
     }
+    let value = if key == seller::COUNTRY {
+        value.trim().to_ascii_uppercase()
+    } else {
+        value.to_string()
+    };
+    let value = value.as_str();
     ws.write(|tx, ctx| {
         let before = store::get(tx, key)?;
         store::set(tx, key, value)?;

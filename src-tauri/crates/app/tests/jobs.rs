@@ -381,3 +381,22 @@ async fn the_sandbox_fails_at_its_configured_rate_and_the_queue_still_finishes_e
         .unwrap();
     assert_eq!(sites, 40);
 }
+
+#[tokio::test]
+async fn until_idle_ends_when_the_rest_waits_on_a_dead_prerequisite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut ws, path) = workspace(dir.path());
+    let a = jobs::enqueue(&mut ws, &spec("work", "dies", json!({}))).unwrap();
+    let mut b = spec("work", "after-dead", json!({}));
+    b.after = vec![a];
+    let b = jobs::enqueue(&mut ws, &b).unwrap();
+    let h = Arc::new(Scripted {
+        fails: HashMap::from([("dies".into(), (99, false))]),
+        ..Default::default()
+    });
+    let mut runner = Runner::new(&path, Clock::System, fast());
+    runner.handle("work", h);
+    let report = drain(&runner).await; // times out (and fails) if the runner spins
+    assert_eq!((report.dead, report.waiting), (1, 1));
+    assert_eq!(jobs::show(&ws, b).unwrap().job.state, "queued");
+}

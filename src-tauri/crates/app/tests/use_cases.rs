@@ -209,6 +209,7 @@ fn a_price_change_applies_to_new_orders_only() {
             period: Some(Period::Month),
             amount: "12.50".into(),
         },
+        false,
     )
     .unwrap();
     let after: Vec<i64> = subscriptions::list(&ws, None, None, 0, 1000)

@@ -47,9 +47,30 @@ pub enum Command {
     /// Subscriptions.
     #[command(subcommand)]
     Subscription(SubscriptionCmd),
+    /// Bill runs.
+    #[command(subcommand)]
+    Bill(crate::billing_cmd::BillCmd),
+    /// Invoices.
+    #[command(subcommand)]
+    Invoice(crate::billing_cmd::InvoiceCmd),
+    /// Payments.
+    #[command(subcommand)]
+    Payment(crate::billing_cmd::PaymentCmd),
+    /// Credit notes.
+    #[command(subcommand, name = "credit-note")]
+    CreditNote(crate::billing_cmd::CreditNoteCmd),
+    /// Usage records and usage prices.
+    #[command(subcommand)]
+    Usage(crate::billing_cmd::UsageCmd),
     /// The job queue: provisioning and other remote work.
     #[command(subcommand)]
     Jobs(JobsCmd),
+    /// Hosting servers: add, test connection, sync (tokens from stdin or the environment).
+    #[command(subcommand)]
+    Server(crate::server_cmd::ServerCmd),
+    /// Sites on the servers: list, and queue suspend / unsuspend / delete / login link.
+    #[command(subcommand)]
+    Site(crate::site_cmd::SiteCmd),
     /// Workspace settings (staff_name, default_billing_day, sandbox_failure_rate, sandbox_delay_ms).
     #[command(subcommand)]
     Settings(SettingsCmd),
@@ -169,6 +190,9 @@ pub enum ProductCmd {
         code: String,
         #[command(flatten)]
         price: PriceArgs,
+        /// Also change existing subscriptions, by the same amount, from their next renewal.
+        #[arg(long)]
+        apply_at_renewal: bool,
     },
 }
 

@@ -98,12 +98,21 @@ pub fn product(ws: &mut Workspace, cmd: ProductCmd) -> Result<Output, AppError> 
                 format!("retired {code}"),
             ))
         }
-        ProductCmd::Reprice { code, price: p } => {
-            catalog::reprice_product(ws, &code, &price(&p)?)?;
+        ProductCmd::Reprice {
+            code,
+            price: p,
+            apply_at_renewal,
+        } => {
+            let changed = catalog::reprice_product(ws, &code, &price(&p)?, apply_at_renewal)?;
             let d = catalog::show_product(ws, &code)?;
+            let text = format!(
+                "{code}: {}\n{} existing subscriptions change at their next renewal",
+                prices_text(&d.product.prices),
+                changed.len()
+            );
             Ok(Output::new(
-                &d.product,
-                format!("{code}: {}", prices_text(&d.product.prices)),
+                &serde_json::json!({ "product": d.product, "changesAtRenewal": changed }),
+                text,
             ))
         }
     }

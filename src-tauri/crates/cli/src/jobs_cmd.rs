@@ -1,10 +1,9 @@
 use std::path::Path;
 
 use hostdesk_app::jobs::{self, JobSpec};
-use hostdesk_app::runner::{RunEvent, Runner, RunnerConfig, Until};
-use hostdesk_app::sandbox::Sandbox;
+use hostdesk_app::runner::{RunEvent, RunnerConfig, Until};
 use hostdesk_app::store::jobs::Job;
-use hostdesk_app::{settings, AppError, Clock, ErrorCode, Workspace};
+use hostdesk_app::{provisioning, secrets, AppError, Clock, ErrorCode, Workspace};
 
 use crate::args::JobsCmd;
 use crate::output::{table, Output};
@@ -118,8 +117,16 @@ fn run(
         per_server,
         ..Default::default()
     };
-    let mut runner = Runner::new(path, clock, config);
-    Sandbox::open(path, clock, settings::sandbox_delay(ws)?)?.register(&mut runner);
+    let _ = ws;
+    // Every handler (sandbox + provisioning); each server's concurrency limit overrides
+    // --per-server for that server.
+    let (runner, _provisioning) = provisioning::build_runner(
+        path,
+        clock,
+        secrets::from_env()?,
+        config,
+        provisioning::ProvisioningConfig::default(),
+    )?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -2,10 +2,13 @@
 //! with `--json`, exits non-zero with a one-line error on failure, and runs "as of" `--now`.
 
 mod args;
+mod billing_cmd;
 mod catalog_cmd;
 mod client_cmd;
 mod jobs_cmd;
 mod output;
+mod server_cmd;
+mod site_cmd;
 mod workspace_cmd;
 
 use std::process::ExitCode;
@@ -47,7 +50,14 @@ fn run(cli: Cli) -> Result<Output, AppError> {
         Command::Kit(c) => catalog_cmd::kit(&mut ws, c),
         Command::Client(c) => client_cmd::client(&mut ws, c),
         Command::Subscription(c) => client_cmd::subscription(&ws, c),
+        Command::Bill(c) => billing_cmd::bill(&mut ws, c),
+        Command::Invoice(c) => billing_cmd::invoice(&mut ws, c),
+        Command::Payment(c) => billing_cmd::payment(&mut ws, c),
+        Command::CreditNote(c) => billing_cmd::credit_note(&mut ws, c),
+        Command::Usage(c) => billing_cmd::usage(&mut ws, c),
         Command::Jobs(c) => jobs_cmd::jobs(&mut ws, &path, clock, c),
+        Command::Server(c) => server_cmd::server(&mut ws, c),
+        Command::Site(c) => site_cmd::site(&mut ws, &path, clock, c),
         Command::Settings(c) => workspace_cmd::settings(&mut ws, c),
     }
 }

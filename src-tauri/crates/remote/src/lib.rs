@@ -14,6 +14,7 @@ pub mod driver;
 pub mod error;
 pub mod http;
 mod json;
+pub mod payments;
 pub mod secret;
 pub mod types;
 pub mod whm;
@@ -23,6 +24,11 @@ pub use caddy::{CaddyConfig, CaddyDriver};
 pub use driver::HostingDriver;
 pub use error::RemoteError;
 pub use http::{install_crypto_provider, parse_base_url, HttpConfig, PollConfig};
+pub use payments::{
+    AuthorizeNetConfig, AuthorizeNetGateway, ChargeOutcome, ChargeRequest, CustomerOutcome,
+    GatewayKind, NewCustomer, PaymentGateway, PaymentToken, RefundKind, RefundOutcome,
+    RefundRequest, StoredPaymentMethod, StripeConfig, StripeGateway,
+};
 pub use secret::Secret;
 pub use types::*;
 pub use whm::{WhmConfig, WhmDriver};

@@ -86,6 +86,7 @@ CREATE TABLE subscriptions (
   currency      TEXT NOT NULL,
   period        TEXT NOT NULL CHECK (period IN ('month', 'quarter', 'year')),
   price_minor   INTEGER NOT NULL, -- the recurring price, frozen when ordered
+  renewal_price_minor INTEGER, -- set when staff apply a price change at renewal
   state         TEXT NOT NULL DEFAULT 'pending'
                 CHECK (state IN ('pending', 'active', 'suspended', 'cancelled', 'expired')),
   anchor_day    INTEGER NOT NULL CHECK (anchor_day BETWEEN 1 AND 31),

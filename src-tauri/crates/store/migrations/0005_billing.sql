@@ -23,8 +23,7 @@ CREATE TABLE invoices (
   notes        TEXT NOT NULL DEFAULT '[]',  -- JSON: reverse charge and other legal notes
   buyer        TEXT NOT NULL DEFAULT '{}',  -- JSON snapshot of the client at issue
   created_at   TEXT NOT NULL,
-  updated_at   TEXT NOT NULL,
-  UNIQUE (client_id, billing_date, currency)
+  updated_at   TEXT NOT NULL
 ) STRICT;
 CREATE INDEX invoices_status ON invoices(status, billing_date);
 CREATE INDEX invoices_client ON invoices(client_id, billing_date);

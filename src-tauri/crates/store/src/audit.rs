@@ -30,19 +30,19 @@ pub struct Change<'a> {
 }
 
 pub fn record(conn: &Connection, c: Change<'_>) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO audit_log (at, actor, entity, entity_id, action, before, after)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            c.at,
-            c.actor,
-            c.entity,
-            c.entity_id,
-            c.action,
-            c.before.map(|v| v.to_string()),
-            c.after.map(|v| v.to_string())
-        ],
-    )?;
+    )?
+    .execute(params![
+        c.at,
+        c.actor,
+        c.entity,
+        c.entity_id,
+        c.action,
+        c.before.map(|v| v.to_string()),
+        c.after.map(|v| v.to_string())
+    ])?;
     Ok(())
 }
 

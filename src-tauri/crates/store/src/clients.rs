@@ -116,11 +116,10 @@ pub fn update(conn: &Connection, id: i64, c: &ClientFields, at: &str) -> Result<
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Client> {
-    conn.query_row(
-        &format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1"),
-        [id],
-        client_from_row,
-    )
+    conn.prepare_cached(&format!(
+        "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1"
+    ))?
+    .query_row([id], client_from_row)
     .optional()?
     .ok_or_else(|| StoreError::not_found("client", id))
 }

@@ -47,7 +47,8 @@ impl Store {
         // journal_mode returns a row; WAL is refused (and "memory" kept) for in-memory databases.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         conn.execute_batch(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;",
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = -32768;", // 32 MB of page cache: bill runs touch big indexes
         )?;
         migrations::migrate(&mut conn, target)?;
         Ok(Store { conn })

@@ -414,3 +414,12 @@ pub fn next_due(conn: &Connection) -> Result<Option<String>> {
         |r| r.get(0),
     )?)
 }
+
+/// When the next job waiting for a later time becomes due (a scheduled retry).
+pub fn next_due_after(conn: &Connection, now: &str) -> Result<Option<String>> {
+    Ok(conn.query_row(
+        "SELECT min(run_after) FROM jobs WHERE state IN ('queued', 'failed') AND run_after > ?1",
+        [now],
+        |r| r.get(0),
+    )?)
+}

@@ -12,6 +12,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0003_client_search.sql"),
     include_str!("../migrations/0004_job_queue.sql"),
     include_str!("../migrations/0005_billing.sql"),
+    include_str!("../migrations/0006_servers.sql"),
 ];
 
 /// The newest schema version this binary knows.

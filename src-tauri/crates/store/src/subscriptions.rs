@@ -235,3 +235,147 @@ pub fn sites_for_client(conn: &Connection, client_id: i64) -> Result<Vec<Site>> 
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// A usage price: (resource, quota, fee, overage price), amounts in minor units.
+pub type UsageRateRow = (String, Option<i64>, i64, i64);
+
+/// What the bill run needs of a subscription that is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueSubscription {
+    pub id: i64,
+    pub label: String,
+    pub currency: String,
+    pub period: String,
+    pub price_minor: i64,
+    /// A price change staff applied at renewal, adopted at the next period billed.
+    pub renewal_price_minor: Option<i64>,
+    pub anchor_day: i64,
+    pub started_on: String,
+    pub next_due_on: String,
+    /// (resource, quota, fee, overage price) for usage billing.
+    pub rates: Vec<UsageRateRow>,
+}
+
+/// Clients with an active subscription due on or before `through`.
+pub fn clients_due(conn: &Connection, through: &str) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT client_id FROM subscriptions
+          WHERE state = 'active' AND next_due_on IS NOT NULL AND next_due_on <= ?1 ORDER BY client_id",
+    )?;
+    let rows = stmt.query_map([through], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A client's active subscriptions due on or before `through`.
+pub fn due_for_billing(
+    conn: &Connection,
+    client_id: i64,
+    through: &str,
+) -> Result<Vec<DueSubscription>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, coalesce(k.name || ' (' || p.name || ')', p.name), s.currency, s.period, s.price_minor,
+                s.anchor_day, s.started_on, s.next_due_on, s.renewal_price_minor
+           FROM subscriptions s JOIN products p ON p.id = s.product_id LEFT JOIN kits k ON k.id = s.kit_id
+          WHERE s.client_id = ?1 AND s.state = 'active' AND s.next_due_on IS NOT NULL AND s.next_due_on <= ?2
+          ORDER BY s.id",
+    )?;
+    let subs: Vec<DueSubscription> = stmt
+        .query_map(params![client_id, through], |r| {
+            Ok(DueSubscription {
+                id: r.get(0)?,
+                label: r.get(1)?,
+                currency: r.get(2)?,
+                period: r.get(3)?,
+                price_minor: r.get(4)?,
+                anchor_day: r.get(5)?,
+                started_on: r.get(6)?,
+                next_due_on: r.get(7)?,
+                renewal_price_minor: r.get(8)?,
+                rates: Vec::new(),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    if subs.is_empty() {
+        return Ok(subs);
+    }
+    // every rate of the client's subscriptions in one query
+    let mut stmt = conn.prepare_cached(
+        "SELECT q.subscription_id, q.resource, q.quota_limit, q.fee_minor, q.overage_minor
+           FROM subscription_quotas q JOIN subscriptions s ON s.id = q.subscription_id
+          WHERE s.client_id = ?1 AND (q.fee_minor <> 0 OR q.overage_minor <> 0)
+          ORDER BY q.subscription_id, q.resource",
+    )?;
+    let rates: Vec<(i64, UsageRateRow)> = stmt
+        .query_map([client_id], |r| {
+            Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut subs = subs;
+    for s in &mut subs {
+        s.rates = rates
+            .iter()
+            .filter(|(id, _)| *id == s.id)
+            .map(|(_, r)| r.clone())
+            .collect();
+    }
+    Ok(subs)
+}
+
+pub fn advance_due(conn: &Connection, id: i64, next_due_on: &str, at: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE subscriptions SET next_due_on = ?2, updated_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, next_due_on, at])?;
+    Ok(())
+}
+
+/// Sets a usage price on a subscription's resource (fee for the quota, price per unit over it).
+pub fn set_rate(
+    conn: &Connection,
+    id: i64,
+    resource: &str,
+    quota: Option<i64>,
+    fee_minor: i64,
+    overage_minor: i64,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO subscription_quotas (subscription_id, resource, quota_limit, fee_minor, overage_minor)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (subscription_id, resource) DO UPDATE SET quota_limit = excluded.quota_limit,
+           fee_minor = excluded.fee_minor, overage_minor = excluded.overage_minor",
+        params![id, resource, quota, fee_minor, overage_minor],
+    )?;
+    Ok(())
+}
+
+/// Staff chose to apply a product's new price to its existing subscriptions at renewal:
+/// each gets `renewal_price_minor` = its price + (new - old), which the bill run adopts at the
+/// next period it bills. Kits have their own price and are left alone. Returns the ids.
+pub fn schedule_renewal_price(
+    conn: &Connection,
+    product_id: i64,
+    currency: &str,
+    period: &str,
+    delta_minor: i64,
+) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare(
+        "UPDATE subscriptions SET renewal_price_minor = max(0, price_minor + ?4)
+          WHERE product_id = ?1 AND currency = ?2 AND period = ?3 AND kit_id IS NULL
+            AND state IN ('pending', 'active', 'suspended')
+          RETURNING id",
+    )?;
+    let ids = stmt.query_map(params![product_id, currency, period, delta_minor], |r| {
+        r.get(0)
+    })?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The bill run adopts a scheduled renewal price: from this period on it is the price.
+pub fn adopt_renewal_price(conn: &Connection, id: i64, at: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE subscriptions SET price_minor = renewal_price_minor, renewal_price_minor = NULL, updated_at = ?2
+          WHERE id = ?1 AND renewal_price_minor IS NOT NULL",
+    )?
+    .execute(params![id, at])?;
+    Ok(())
+}

@@ -9,12 +9,19 @@
 //! - [`drivers`]: drivers wired to the fakes with short timeouts.
 
 pub mod aegir;
+pub mod authnet;
 pub mod caddy;
 pub mod drivers;
+pub mod localstripe;
 pub mod server;
 pub mod whm;
 
 pub use aegir::{FakeAegir, FakeAegirConfig, FakeSite, FakeTask, TaskOutcome, AEGIR_ENDPOINT};
+pub use authnet::{
+    authnet_config, authnet_gateway, FakeAuthnet, FakeAuthnetConfig, FakePaymentProfile,
+    FakeProfile, FakeTransaction,
+};
 pub use caddy::{RealCaddy, CADDY_MISSING};
+pub use localstripe::{LocalStripe, LOCALSTRIPE_MISSING};
 pub use server::{FakeServer, Fault, LoggedRequest, PlainTextServer};
 pub use whm::{FakeAccount, FakeWhm, FakeWhmConfig};

@@ -40,7 +40,7 @@ export function JobsScreen() {
         <div className="empty"><p>No jobs{state ? ` ${LABEL[state] ?? state}` : ""}.</p>
           <p className="muted">Provisioning work (sites, manager accounts, suspensions) is queued here when orders are placed.</p></div>
       )}
-      <div className="columns jobs">
+      <div className={`columns jobs${selected !== null ? "" : " single"}`}>
         <div className="panel">
           <table className="simple" aria-label="Jobs">
             <thead><tr><th>#</th><th>Kind</th><th>State</th><th>Tries</th><th>Last error</th></tr></thead>
