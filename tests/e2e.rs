@@ -42,11 +42,19 @@ fn start_driver(db: &Path) -> Driver {
 
 /// Starts the app on `db`, as of `now` (the test clock) when given.
 fn start_driver_at(db: &Path, now: Option<&str>) -> Driver {
+    start_driver_env(db, now, &[])
+}
+
+/// Starts the app on `db` with extra environment variables.
+fn start_driver_env(db: &Path, now: Option<&str>, env: &[(&str, &str)]) -> Driver {
     let port = free_port();
     let native = free_port();
     let mut cmd = Command::new("tauri-driver");
     if let Some(now) = now {
         cmd.env("HOSTDESK_NOW", now);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
     }
     let child = cmd
         .args([
@@ -465,5 +473,102 @@ async fn a_bill_run_previews_then_issues_with_progress() {
         )
         .unwrap();
     assert_eq!(issued as usize, dry.invoices.len());
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make e2e`"]
+async fn staff_add_a_server_and_test_its_connection() {
+    let whm = hostdesk_testkit::FakeWhm::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("servers.db");
+    drop(Workspace::open(&db, Clock::System).unwrap());
+    // no keyring under Xvfb: the documented opt-in store reads tokens from the environment
+    let driver = start_driver_env(
+        &db,
+        None,
+        &[
+            ("HOSTDESK_SECRETS", "env"),
+            ("HOSTDESK_TOKEN_WEB1", "WHMTESTTOKEN0123456789ABCDEF"),
+            ("HOSTDESK_TOKEN_WEB2", "wrong-token"),
+        ],
+    );
+    let c = open_app(&driver).await;
+    nav(&c, "servers").await;
+    for name in ["web1", "web2"] {
+        c.wait()
+            .for_element(Locator::XPath("//button[normalize-space()='Add server']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let form = c
+            .wait()
+            .for_element(Locator::Css("form[aria-label='Add server']"))
+            .await
+            .unwrap();
+        form.find(Locator::Css("input[name=name]"))
+            .await
+            .unwrap()
+            .send_keys(name)
+            .await
+            .unwrap();
+        form.find(Locator::Css("input[name=baseUrl]"))
+            .await
+            .unwrap()
+            .send_keys(&whm.base_url())
+            .await
+            .unwrap();
+        form.find(Locator::Css("input[name=user]"))
+            .await
+            .unwrap()
+            .send_keys("root")
+            .await
+            .unwrap();
+        form.find(Locator::Css("button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_text(&c, &format!("[aria-label='Server {name}']"), |t| {
+            t.contains(name)
+        })
+        .await;
+    }
+    let test = |name: &'static str| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::XPath(&format!(
+                "//div[@aria-label='Server {name}']//button[normalize-space()='Test connection']"
+            )))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        }
+    };
+    test("web1").await;
+    let ok = wait_text(
+        &c,
+        "[aria-label='Server web1'] [data-testid=test-ok]",
+        |t| t.contains("Connected"),
+    )
+    .await;
+    assert!(ok.contains("Connected"), "{ok}");
+    test("web2").await;
+    let bad = wait_text(
+        &c,
+        "[aria-label='Server web2'] [data-testid=test-problem]",
+        |t| t.contains("403"),
+    )
+    .await;
+    assert!(bad.contains("403"), "{bad}");
+    screenshot(&c, "servers").await;
+    // the token never reached the database
+    let bytes = std::fs::read(&db).unwrap();
+    assert!(!bytes.windows(10).any(|w| w == b"WHMTESTTOK"));
     c.close().await.unwrap();
 }

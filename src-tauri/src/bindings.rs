@@ -35,6 +35,10 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             void_invoice,
             record_payment,
             save_invoice_pdf,
+            list_servers,
+            add_server,
+            test_server,
+            sync_server,
         ])
 }
 

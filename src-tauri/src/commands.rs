@@ -264,3 +264,66 @@ pub async fn save_invoice_pdf(state: State<'_, AppState>, invoice: String) -> R<
     std::fs::write(&path, bytes)?;
     Ok(path.display().to_string())
 }
+
+use hostdesk_app::remote::Secret;
+use hostdesk_app::secrets::SecretStore;
+use hostdesk_app::servers::{self, ConnectionReport, ServerDraft, ServerView, SyncReport};
+
+/// The secret store the app uses (the OS keyring unless HOSTDESK_SECRETS says otherwise), or
+/// why it is not available.
+pub struct Secrets(pub Result<std::sync::Arc<dyn SecretStore>, AppError>);
+
+impl Secrets {
+    fn get(&self) -> R<std::sync::Arc<dyn SecretStore>> {
+        self.0.clone()
+    }
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_servers(state: State<'_, AppState>) -> R<Vec<ServerView>> {
+    servers::list(&*state.lock()?)
+}
+
+/// Adds a server; the token goes to the keyring, never to the database or a reply.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_server(
+    state: State<'_, AppState>,
+    secrets: State<'_, Secrets>,
+    draft: ServerDraft,
+    token: Option<String>,
+) -> R<i64> {
+    let store = secrets.get()?;
+    let token = token.filter(|t| !t.is_empty()).map(Secret::new);
+    servers::add(&mut *state.lock()?, &*store, &draft, token.as_ref())
+}
+
+/// Calls the server and reports what it found or exactly what failed. The workspace is not
+/// locked while the network answers.
+#[tauri::command]
+#[specta::specta]
+pub async fn test_server(
+    state: State<'_, AppState>,
+    secrets: State<'_, Secrets>,
+    id: i64,
+) -> R<ConnectionReport> {
+    let store = secrets.get()?;
+    let probe = servers::probe(&*state.lock()?, &*store, id)?;
+    let outcome = probe.test().await;
+    servers::record_test(&mut *state.lock()?, outcome)
+}
+
+/// Pulls the server's sites into the cache and reports drift.
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_server(
+    state: State<'_, AppState>,
+    secrets: State<'_, Secrets>,
+    id: i64,
+) -> R<SyncReport> {
+    let store = secrets.get()?;
+    let probe = servers::probe(&*state.lock()?, &*store, id)?;
+    let outcome = probe.fetch_sites().await;
+    servers::record_sync(&mut *state.lock()?, outcome)
+}

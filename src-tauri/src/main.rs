@@ -31,6 +31,7 @@ fn main() {
         .manage(state)
         .manage(queue_status)
         .manage(commands::BillRunCancel::default())
+        .manage(commands::Secrets(hostdesk_app::secrets::from_env()))
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);

@@ -8,6 +8,7 @@ import { EmptySection } from "./features/shell/EmptySection";
 import { NavBar } from "./features/shell/NavBar";
 import { JobsScreen } from "./features/jobs/JobsScreen";
 import { InvoicesScreen } from "./features/invoices/InvoicesScreen";
+import { ServersScreen } from "./features/servers/ServersScreen";
 import { useLiveQueue } from "./lib/useLiveQueue";
 
 export function App() {
@@ -47,9 +48,7 @@ export function App() {
         )}
         {route.section === "invoices" && <InvoicesScreen />}
         {route.section === "jobs" && <JobsScreen />}
-        {route.section === "servers" && (
-          <EmptySection title="Servers" what="Hosting servers (Aegir, cPanel WHM, Caddy and the built-in sandbox) arrive with provisioning." />
-        )}
+        {route.section === "servers" && <ServersScreen />}
         {route.section === "settings" && (
           <EmptySection title="Settings" what="Workspace settings (staff name, default billing day, mail) will be edited here; today the CLI holds them." />
         )}

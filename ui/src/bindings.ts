@@ -225,6 +225,48 @@ async saveInvoicePdf(invoice: string) : Promise<Result<string, AppError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async listServers() : Promise<Result<ServerView[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_servers") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Adds a server; the token goes to the keyring, never to the database or a reply.
+ */
+async addServer(draft: ServerDraft, token: string | null) : Promise<Result<number, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_server", { draft, token }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Calls the server and reports what it found or exactly what failed. The workspace is not
+ * locked while the network answers.
+ */
+async testServer(id: number) : Promise<Result<ConnectionReport, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("test_server", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Pulls the server's sites into the cache and reports drift.
+ */
+async syncServer(id: number) : Promise<Result<SyncReport, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sync_server", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -292,6 +334,14 @@ clientsDue: number; clientsBilled: number; invoices: IssuedInvoice[]; lines: num
  */
 cancelled: boolean }
 /**
+ * One site as a server reported it.
+ */
+export type CachedSite = { name: string; remoteId: string | null; 
+/**
+ * active, queued, suspended or deleted.
+ */
+status: string; plan: string | null; client: string | null }
+/**
  * The whole catalog as the Catalog screen shows it.
  */
 export type CatalogOverview = { products: Product[]; options: ProductOption[]; tiers: Tier[]; kits: Kit[] }
@@ -330,6 +380,42 @@ export type ClientSort = "name" | "email" | "created" | "status"
  * Active clients are billed; suspended ones have their sites disabled; closed ones are history.
  */
 export type ClientStatus = "active" | "suspended" | "closed"
+/**
+ * Exactly what failed when talking to a server.
+ */
+export type ConnectionProblem = { 
+/**
+ * dns, connect, tls, timeout, auth, http, protocol, remote, not_supported, invalid_request.
+ */
+code: string; 
+/**
+ * What failed, in a few words ("DNS: the host name does not resolve").
+ */
+what: string; 
+/**
+ * The HTTP status, for auth and http.
+ */
+httpStatus: number | null; 
+/**
+ * The driver's full message (never a token).
+ */
+message: string; 
+/**
+ * Whether trying later may help.
+ */
+retryable: boolean }
+/**
+ * What "test connection" found.
+ */
+export type ConnectionReport = { serverId: number; server: string; kind: string; simulated: boolean; ok: boolean; version: string | null; 
+/**
+ * Sites (WHM accounts, Caddy routes) that are not deleted.
+ */
+sites: number | null; profiles: string[]; problem: ConnectionProblem | null; checkedAt: string; 
+/**
+ * Jobs that were waiting for this (offline) server and now run at once.
+ */
+wokeJobs: number }
 export type Contact = { id: number; clientId: number; name: string; email: string; phone: string; role: string }
 /**
  * A person to talk to at a client, with the role they play.
@@ -338,6 +424,18 @@ export type ContactDraft = { name: string; email: string; phone: string; role: C
 export type ContactRole = "owner" | "billing" | "technical"
 export type CreditNote = { id: number; invoiceId: number; number: string; reason: string; netMinor: number; taxMinor: number; totalMinor: number; issuedAt: string }
 export type DemoOutcome = "loaded" | "already_loaded"
+/**
+ * What staff must resolve between the server and Hostdesk.
+ */
+export type Drift = { 
+/**
+ * On the server, unknown to Hostdesk (for this server).
+ */
+remoteOnly: CachedSite[]; 
+/**
+ * Active or suspended in Hostdesk, absent (or deleted) on the server.
+ */
+localOnly: LocalSite[]; statusDiffers: StatusDiff[] }
 /**
  * What kind of failure: the UI reacts to the code, people read the message.
  */
@@ -400,6 +498,10 @@ export type Line = { id: number; key: string; subscriptionId: number | null; kin
  * The frozen usage rate, as JSON text.
  */
 facts: string | null; flagged: boolean }
+/**
+ * A local site, as drift names it.
+ */
+export type LocalSite = { siteId: number; domain: string; status: string; remoteId: string | null }
 export type Payment = { id: number; invoiceId: number | null; method: string; reference: string; amountMinor: number; currency: string; state: string; gatewayRef: string | null; error: string | null; createdAt: string }
 export type PaymentOutcome = { paymentId: number; status: string; applied: string; 
 /**
@@ -456,8 +558,100 @@ export type QuotaValue = { resource: Resource; limit: number | null }
  * Measured things a quota can limit.
  */
 export type Resource = "sites" | "disk_mb" | "bandwidth_mb" | "users" | "domains" | "mailboxes"
+/**
+ * What staff type for a server.
+ */
+export type ServerDraft = { 
+/**
+ * Unique; letters, digits, `.`, `-`, `_` (the token is filed under it).
+ */
+name: string; 
+/**
+ * aegir, whm, caddy or sandbox.
+ */
+kind: string; 
+/**
+ * `https://…` (plain `http://` only to this machine); empty for the sandbox.
+ */
+baseUrl: string; 
+/**
+ * WHM: the user owning the API token; Caddy: the HTTP server's name (default srv0).
+ */
+user: string; 
+/**
+ * New sites are its subdomains (required for Aegir).
+ */
+masterDomain: string; 
+/**
+ * Jobs at once against this server (1-64, default 4).
+ */
+concurrency: number | null; platforms: string[]; profiles: string[]; options: ServerOptions }
+/**
+ * How a server is doing, from its last contact.
+ */
+export type ServerHealth = 
+/**
+ * Never contacted.
+ */
+"unknown" | "ok" | 
+/**
+ * The last attempt could not reach it (DNS, connection, timeout): its jobs wait.
+ */
+"offline" | 
+/**
+ * It answered, but not as it should (auth, TLS, HTTP status, garbage).
+ */
+"error"
+/**
+ * Driver settings kept in a server's `options` JSON.
+ */
+export type ServerOptions = { 
+/**
+ * Caddy: the folder whose sub-folder `<domain>` a new site serves.
+ */
+sitesRoot: string | null; 
+/**
+ * Aegir: the platform new sites go on when the job names none.
+ */
+defaultPlatform: string | null; 
+/**
+ * Aegir: the database server new sites use when the job names none.
+ */
+defaultDbServer: string | null }
+/**
+ * A server as lists and forms show it (never its token).
+ */
+export type ServerView = { id: number; name: string; kind: string; 
+/**
+ * The sandbox is simulated inside Hostdesk: always labelled so.
+ */
+simulated: boolean; baseUrl: string; user: string; masterDomain: string; concurrency: number; platforms: string[]; profiles: string[]; options: ServerOptions; 
+/**
+ * What this kind of server can do (snake_case operation names): offer only these.
+ */
+operations: string[]; lastSyncedAt: string | null; lastSeenOkAt: string | null; lastAttemptAt: string | null; lastError: string | null; lastErrorCode: string | null; health: ServerHealth; 
+/**
+ * e.g. "offline — 12 jobs waiting for web1".
+ */
+statusText: string; 
+/**
+ * Its jobs still to do (queued, running or waiting to retry).
+ */
+waitingJobs: number }
 export type Site = { id: number; subscriptionId: number; domain: string; serverId: number | null; platform: string; profile: string; remoteId: string | null; status: string; createdAt: string }
 export type StateCount = { state: string; count: number }
+/**
+ * A site both sides know, in different states.
+ */
+export type StatusDiff = { siteId: number; domain: string; 
+/**
+ * queued, active, disabled or deleted.
+ */
+localStatus: string; 
+/**
+ * The server's state in the same words.
+ */
+remoteStatus: string; localRemoteId: string | null; remoteId: string | null }
 export type StatusReport = { clients: number; subscriptions: number; sites: number; openInvoices: number; queuedJobs: number; products: number; schemaVersion: number; latestSchemaVersion: number; 
 /**
  * The database file, or None for an in-memory workspace.
@@ -472,6 +666,18 @@ export type Subscription = { id: number; clientId: number; clientName: string; p
  * `option=choice` codes.
  */
 choices: string[]; quotas: QuotaRow[] }
+/**
+ * What a sync did.
+ */
+export type SyncReport = { serverId: number; server: string; simulated: boolean; ok: boolean; 
+/**
+ * When the cache was last filled (now, if this sync succeeded).
+ */
+lastSyncedAt: string | null; remoteSites: number; problem: ConnectionProblem | null; 
+/**
+ * From the cache (the last successful sync when this one failed).
+ */
+drift: Drift }
 export type TAURI_CHANNEL<TSend> = null
 export type Tier = { id: number; code: string; name: string; hours: string; channels: string[]; responseHours: number; grants: AccessGrant[]; retiredAt: string | null; prices: PriceRow[] }
 
