@@ -566,9 +566,123 @@ async fn staff_add_a_server_and_test_its_connection() {
     )
     .await;
     assert!(bad.contains("403"), "{bad}");
+    // edit: web2 runs 2 jobs at once from now on
+    c.find(Locator::XPath(
+        "//div[@aria-label='Server web2']//button[normalize-space()='Edit']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let form = c
+        .wait()
+        .for_element(Locator::Css("form[aria-label='Edit server']"))
+        .await
+        .unwrap();
+    let select_all = format!("{}a{}", char::from(Key::Control), char::from(Key::Null));
+    let limit = form
+        .find(Locator::Css("input[name=concurrency]"))
+        .await
+        .unwrap();
+    limit.send_keys(&select_all).await.unwrap();
+    limit.send_keys("2").await.unwrap();
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let card = wait_text(&c, "[aria-label='Server web2']", |t| {
+        t.contains("2 jobs at once")
+    })
+    .await;
+    assert!(card.contains("2 jobs at once"), "{card}");
     screenshot(&c, "servers").await;
     // the token never reached the database
     let bytes = std::fs::read(&db).unwrap();
     assert!(!bytes.windows(10).any(|w| w == b"WHMTESTTOK"));
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make e2e`"]
+async fn a_site_is_suspended_from_the_client_page_through_the_queue() {
+    use hostdesk_app::provisioning::{self, SiteAction};
+    use hostdesk_app::servers::{self, ServerDraft};
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = demo_db(dir.path());
+    let mut ws = Workspace::open(&db, Clock::System).unwrap();
+    hostdesk_app::settings::set(&mut ws, "sandbox_delay_ms", "20-60").unwrap();
+    let secrets = hostdesk_app::secrets::MemoryStore::default();
+    let server = servers::add(
+        &mut ws,
+        &secrets,
+        &ServerDraft {
+            name: "sandbox".into(),
+            kind: "sandbox".into(),
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
+    // the first demo client's first active site, placed on the sandbox and created there
+    let (site_id, client_id, domain): (i64, i64, String) = ws
+        .conn()
+        .query_row(
+            "SELECT st.id, s.client_id, st.domain FROM sites st JOIN subscriptions s ON s.id = st.subscription_id
+              WHERE st.status = 'active' ORDER BY s.client_id, st.id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    provisioning::place_site(&mut ws, site_id, server).unwrap();
+    provisioning::enqueue_site_action(&mut ws, site_id, &SiteAction::Create).unwrap();
+    drop(ws);
+
+    let driver = start_driver(&db);
+    let c = open_app(&driver).await;
+    c.goto(&format!(
+        "{}#/clients/{client_id}",
+        c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .split('#')
+            .next()
+            .unwrap()
+    ))
+    .await
+    .unwrap();
+    let page = wait_text(&c, ".client-page", |t| t.contains("Suspend")).await;
+    assert!(page.contains(&domain), "{page}");
+    c.find(Locator::XPath("//button[normalize-space()='Suspend']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = wait_text(&c, ".client-page", |t| {
+        t.contains("disabled") && t.contains("Unsuspend")
+    })
+    .await;
+    assert!(
+        page.contains("Unsuspend"),
+        "the site shows as disabled, with Unsuspend offered: {page}"
+    );
+    screenshot(&c, "client-site-actions").await;
+    let ws = Workspace::open(&db, Clock::System).unwrap();
+    let remote: String = ws
+        .conn()
+        .query_row(
+            "SELECT status FROM sandbox_sites WHERE name = ?1",
+            [&domain],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        remote, "disabled",
+        "the (simulated) server really suspended it"
+    );
     c.close().await.unwrap();
 }

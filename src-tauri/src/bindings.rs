@@ -37,8 +37,10 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             save_invoice_pdf,
             list_servers,
             add_server,
+            edit_server,
             test_server,
             sync_server,
+            site_action,
         ])
 }
 

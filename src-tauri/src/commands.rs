@@ -327,3 +327,27 @@ pub async fn sync_server(
     let outcome = probe.fetch_sites().await;
     servers::record_sync(&mut *state.lock()?, outcome)
 }
+
+use hostdesk_app::provisioning::{self, SiteAction};
+
+/// Queues an action on a site (suspend, unsuspend, delete, login link, ...); returns the job id.
+#[tauri::command]
+#[specta::specta]
+pub async fn site_action(state: State<'_, AppState>, site_id: i64, action: SiteAction) -> R<i64> {
+    provisioning::enqueue_site_action(&mut *state.lock()?, site_id, &action)
+}
+
+/// Edits a server; a new token (if given) replaces the one in the keyring.
+#[tauri::command]
+#[specta::specta]
+pub async fn edit_server(
+    state: State<'_, AppState>,
+    secrets: State<'_, Secrets>,
+    id: i64,
+    draft: ServerDraft,
+    token: Option<String>,
+) -> R<ServerView> {
+    let store = secrets.get()?;
+    let token = token.filter(|t| !t.is_empty()).map(Secret::new);
+    servers::edit(&mut *state.lock()?, &*store, id, &draft, token.as_ref())
+}

@@ -246,6 +246,17 @@ async addServer(draft: ServerDraft, token: string | null) : Promise<Result<numbe
 }
 },
 /**
+ * Edits a server; a new token (if given) replaces the one in the keyring.
+ */
+async editServer(id: number, draft: ServerDraft, token: string | null) : Promise<Result<ServerView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("edit_server", { id, draft, token }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Calls the server and reports what it found or exactly what failed. The workspace is not
  * locked while the network answers.
  */
@@ -263,6 +274,17 @@ async testServer(id: number) : Promise<Result<ConnectionReport, AppError>> {
 async syncServer(id: number) : Promise<Result<SyncReport, AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("sync_server", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Queues an action on a site (suspend, unsuspend, delete, login link, ...); returns the job id.
+ */
+async siteAction(siteId: number, action: SiteAction) : Promise<Result<number, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("site_action", { siteId, action }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -639,6 +661,22 @@ statusText: string;
  */
 waitingJobs: number }
 export type Site = { id: number; subscriptionId: number; domain: string; serverId: number | null; platform: string; profile: string; remoteId: string | null; status: string; createdAt: string }
+/**
+ * What staff ask of a site.
+ */
+export type SiteAction = 
+/**
+ * Create it on its server (install from its profile, serve its folder, or a WHM account).
+ */
+{ action: "create" } | { action: "suspend"; reason: string | null } | { action: "unsuspend" } | { action: "delete" } | 
+/**
+ * A one-time login link for the client (WHM: `service` such as cpaneld).
+ */
+{ action: "loginLink"; service: string | null } | 
+/**
+ * The client's own user with a role (e.g. manager): never uid 1.
+ */
+{ action: "createUser"; email: string; name: string; role: string | null } | { action: "setQuota"; diskMb: number | null; bandwidthMb: number | null } | { action: "changePackage"; package: string }
 export type StateCount = { state: string; count: number }
 /**
  * A site both sides know, in different states.

@@ -14,6 +14,8 @@ export function useLiveQueue() {
         qc.invalidateQueries({ queryKey: ["jobs"] });
         qc.invalidateQueries({ queryKey: ["job"] });
         qc.invalidateQueries({ queryKey: ["status"] });
+        qc.invalidateQueries({ queryKey: ["client"] }); // a site's status follows its jobs
+        qc.invalidateQueries({ queryKey: ["servers"] });
       })
       .then((unlisten) => (cancelled ? unlisten() : (stop = unlisten)))
       .catch(() => {}); // outside Tauri (browser tests) there are no events

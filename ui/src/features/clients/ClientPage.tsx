@@ -6,6 +6,7 @@ import { formatDate } from "../../lib/format";
 import { ErrorNote } from "../shell/ErrorNote";
 import { ClientForm } from "./ClientForm";
 import { ContactForm } from "./ContactForm";
+import { SiteActions } from "./SiteActions";
 
 export function ClientPage({ id }: { id: number }) {
   const [editing, setEditing] = useState(false);
@@ -86,6 +87,7 @@ export function ClientPage({ id }: { id: number }) {
             {sites.map((s) => (
               <li key={s.id}>
                 {s.domain} <span className={`badge ${s.status}`}>{s.status}</span>
+                <SiteActions site={s} />
               </li>
             ))}
           </ul>

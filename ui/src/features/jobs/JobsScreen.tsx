@@ -15,9 +15,11 @@ function time(t: string | null) {
 /// runner's events (see useLiveQueue in App).
 export function JobsScreen() {
   const [state, setState] = useState<string | null>(null);
+  const [server, setServer] = useState<number | null>(null);
+  const servers = useQuery({ queryKey: ["servers"], queryFn: () => unwrap(commands.listServers()) });
   const [selected, setSelected] = useState<number | null>(null);
   const queue = useQuery({ queryKey: ["queue"], queryFn: () => unwrap(commands.getQueue()) });
-  const list = useQuery({ queryKey: ["jobs", state], queryFn: () => unwrap(commands.listJobs(state, null)) });
+  const list = useQuery({ queryKey: ["jobs", state, server], queryFn: () => unwrap(commands.listJobs(state, server)) });
   const count = (s: string) => queue.data?.counts.find((c) => c.state === s)?.count ?? 0;
   const total = queue.data?.counts.reduce((n, c) => n + c.count, 0) ?? 0;
 
@@ -35,6 +37,16 @@ export function JobsScreen() {
           </button>
         ))}
       </div>
+      {(servers.data?.length ?? 0) > 0 && (
+        <div className="toolbar">
+          <select aria-label="Filter by server" value={server ?? ""} onChange={(e) => setServer(e.target.value ? Number(e.target.value) : null)}>
+            <option value="">All servers</option>
+            {servers.data?.map((s) => (
+              <option key={s.id} value={s.id}>{s.name}{s.simulated ? " (simulated)" : ""} — {s.statusText}</option>
+            ))}
+          </select>
+        </div>
+      )}
       <ErrorNote error={list.error} />
       {list.data && list.data.length === 0 && (
         <div className="empty"><p>No jobs{state ? ` ${LABEL[state] ?? state}` : ""}.</p>

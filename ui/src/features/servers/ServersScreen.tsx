@@ -40,6 +40,7 @@ export function ServersScreen() {
 
 function ServerCard({ server: s }: { server: ServerView }) {
   const qc = useQueryClient();
+  const [editing, setEditing] = useState(false);
   const [report, setReport] = useState<ConnectionReport | null>(null);
   const [sync, setSync] = useState<SyncReport | null>(null);
   const test = useMutation({
@@ -65,10 +66,19 @@ function ServerCard({ server: s }: { server: ServerView }) {
       {s.statusText && <p className="small" data-testid="server-status">{s.statusText}</p>}
       <div className="actions" style={{ justifyContent: "flex-start" }}>
         <button onClick={() => test.mutate()} disabled={test.isPending}>{test.isPending ? "Testing…" : "Test connection"}</button>
+        <button onClick={() => setEditing(true)}>Edit</button>
         {s.operations.includes("list_sites") && (
           <button onClick={() => doSync.mutate()} disabled={doSync.isPending}>{doSync.isPending ? "Syncing…" : "Sync sites"}</button>
         )}
       </div>
+      {editing && (
+        <ServerForm
+          id={s.id}
+          initial={{ name: s.name, kind: s.kind, baseUrl: s.baseUrl, user: s.user, masterDomain: s.masterDomain,
+            concurrency: s.concurrency, platforms: s.platforms, profiles: s.profiles, options: s.options }}
+          onDone={() => setEditing(false)}
+        />
+      )}
       <ErrorNote error={test.error ?? doSync.error} />
       {report?.ok && (
         <p className="small" data-testid="test-ok">
@@ -95,12 +105,13 @@ function ServerCard({ server: s }: { server: ServerView }) {
   );
 }
 
-function ServerForm({ onDone }: { onDone: () => void }) {
+function ServerForm({ id, initial, onDone }: { id?: number; initial?: ServerDraft; onDone: () => void }) {
   const qc = useQueryClient();
-  const [draft, setDraft] = useState<ServerDraft>(EMPTY);
+  const [draft, setDraft] = useState<ServerDraft>(initial ?? EMPTY);
   const [token, setToken] = useState("");
   const add = useMutation({
-    mutationFn: () => unwrap(commands.addServer(draft, token || null)),
+    mutationFn: async () =>
+      id ? (await unwrap(commands.editServer(id, draft, token || null))).id : unwrap(commands.addServer(draft, token || null)),
     onSuccess: () => { qc.invalidateQueries({ queryKey: ["servers"] }); onDone(); },
   });
   const errs = fieldErrors(add.error);
@@ -112,9 +123,9 @@ function ServerForm({ onDone }: { onDone: () => void }) {
     </label>
   );
   return (
-    <form className="panel form" aria-label="Add server" onSubmit={(e) => { e.preventDefault(); add.mutate(); }}
+    <form className="panel form" aria-label={id ? "Edit server" : "Add server"} onSubmit={(e) => { e.preventDefault(); add.mutate(); }}
       onKeyDown={(e) => { if (e.key === "Escape") onDone(); }}>
-      <h2>New server</h2>
+      <h2>{id ? `Edit ${initial?.name}` : "New server"}</h2>
       <div className="grid">
         {input("name", "Name", "web1")}
         <label className="field"><span>Kind</span>
@@ -127,14 +138,17 @@ function ServerForm({ onDone }: { onDone: () => void }) {
         {input("baseUrl", "Base URL", "https://whm.example.com:2087")}
         {input("user", "User", "root")}
         {input("masterDomain", "Master domain", "sites.example.net")}
-        <label className={`field${errs.token ? " invalid" : ""}`}><span>API token (kept in the OS keyring)</span>
+        <label className="field"><span>Jobs at once</span>
+          <input name="concurrency" type="number" min={1} max={64} value={draft.concurrency ?? ""} placeholder="4"
+            onChange={(e) => setDraft({ ...draft, concurrency: e.target.value === "" ? null : Number(e.target.value) })} /></label>
+        <label className={`field${errs.token ? " invalid" : ""}`}><span>{id ? "New API token (leave empty to keep)" : "API token (kept in the OS keyring)"}</span>
           <input type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} />
           {errs.token && <small className="field-error" role="alert">{errs.token}</small>}</label>
       </div>
       <ErrorNote error={add.error && !Object.keys(errs).length ? add.error : null} />
       <div className="actions">
         <button type="button" onClick={onDone}>Cancel</button>
-        <button className="primary" type="submit" disabled={add.isPending}>Add server</button>
+        <button className="primary" type="submit" disabled={add.isPending}>{id ? "Save" : "Add server"}</button>
       </div>
     </form>
   );
