@@ -86,11 +86,21 @@ async fn open_app(driver: &Driver) -> Client {
         "tauri:options".into(),
         serde_json::json!({ "application": env!("CARGO_BIN_EXE_hostdesk-desktop") }),
     );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("a WebDriver session on the app")
+    // tauri-driver accepts connections before WebKitWebDriver is ready: a session request can
+    // be cut short, so try a few times before failing.
+    let mut last = None;
+    for _ in 0..5 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+        {
+            Ok(c) => return c,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("a WebDriver session on the app: {last:?}");
 }
 
 async fn text_of(c: &Client, css: &str) -> String {

@@ -149,14 +149,6 @@ pub fn add_line(conn: &Connection, invoice_id: i64, l: &NewLine<'_>) -> Result<b
     Ok(n == 1)
 }
 
-pub fn line_exists(conn: &Connection, key: &str) -> Result<bool> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM invoice_lines WHERE key = ?1")?
-        .query_row([key], |_| Ok(()))
-        .optional()?
-        .is_some())
-}
-
 /// Sets a new draft's totals, computed by the caller from the lines it just added.
 pub fn set_totals(
     conn: &Connection,

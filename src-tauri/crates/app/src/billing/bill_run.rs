@@ -1,10 +1,11 @@
 //! The bill run: every client with a subscription due on or before the run's date gets one
 //! consolidated invoice per billing date (and currency), issued with a gapless number.
 //!
-//! One client = one transaction: its lines, its invoice's number and its subscriptions' next due
-//! dates land together or not at all. So a crash or a kill at any moment leaves every client
-//! either billed or not, a re-run bills only who is left (resumable), and line keys
-//! (subscription, period, kind) make adding a line twice impossible anyway (idempotent).
+//! One batch of clients = one transaction: their lines, their invoices' numbers and their
+//! subscriptions' next due dates land together or not at all. So a crash or a kill at any moment
+//! leaves every client either billed or not, a re-run bills only who is left (resumable), and
+//! line keys (subscription, period, kind) make adding a line twice impossible anyway
+//! (idempotent).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
