@@ -13,6 +13,10 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0004_job_queue.sql"),
     include_str!("../migrations/0005_billing.sql"),
     include_str!("../migrations/0006_servers.sql"),
+    include_str!("../migrations/0007_orders_dunning.sql"),
+    include_str!("../migrations/0008_mail_outbox.sql"),
+    include_str!("../migrations/0009_access_grants.sql"),
+    include_str!("../migrations/0010_performance.sql"),
 ];
 
 /// The newest schema version this binary knows.
