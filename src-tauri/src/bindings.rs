@@ -3,6 +3,7 @@
 //! the same test fails when the committed file is stale.
 
 use crate::commands::*;
+use crate::orders_commands::*;
 
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
@@ -41,6 +42,29 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             test_server,
             sync_server,
             site_action,
+            list_outbox,
+            get_outbox_mail,
+            retry_outbox_mail,
+            get_mail_settings,
+            save_mail_settings,
+            send_test_mail,
+            quote_order,
+            check_order_domain,
+            place_order,
+            list_orders,
+            get_order,
+            approve_order,
+            list_payment_methods,
+            charge_invoice,
+            change_subscription,
+            cancel_subscription,
+            list_dunning,
+            run_dunning,
+            get_dunning_policy,
+            set_dunning_policy,
+            get_clock,
+            advance_clock,
+            reset_clock,
         ])
 }
 

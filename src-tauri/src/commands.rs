@@ -274,7 +274,7 @@ use hostdesk_app::servers::{self, ConnectionReport, ServerDraft, ServerView, Syn
 pub struct Secrets(pub Result<std::sync::Arc<dyn SecretStore>, AppError>);
 
 impl Secrets {
-    fn get(&self) -> R<std::sync::Arc<dyn SecretStore>> {
+    pub(crate) fn get(&self) -> R<std::sync::Arc<dyn SecretStore>> {
         self.0.clone()
     }
 }
@@ -350,4 +350,69 @@ pub async fn edit_server(
     let store = secrets.get()?;
     let token = token.filter(|t| !t.is_empty()).map(Secret::new);
     servers::edit(&mut *state.lock()?, &*store, id, &draft, token.as_ref())
+}
+
+use hostdesk_app::mail::{self, EnqueuedMail, MailDetail, SmtpSettings, SmtpSettingsInput};
+use hostdesk_app::store::outbox::OutboxMail;
+
+/// The outbox, newest first (optionally one state).
+#[tauri::command]
+#[specta::specta]
+pub async fn list_outbox(
+    state: State<'_, AppState>,
+    mail_state: Option<String>,
+) -> R<Vec<OutboxMail>> {
+    mail::outbox::list(&*state.lock()?, mail_state.as_deref(), None, 0, 500)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_outbox_mail(state: State<'_, AppState>, id: i64) -> R<MailDetail> {
+    mail::outbox::show(&*state.lock()?, id)
+}
+
+/// Queues a failed mail again (and its send job).
+#[tauri::command]
+#[specta::specta]
+pub async fn retry_outbox_mail(state: State<'_, AppState>, id: i64) -> R<OutboxMail> {
+    mail::outbox::retry(&mut *state.lock()?, id)
+}
+
+/// The SMTP settings; says whether a password is set, never what it is.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_mail_settings(
+    state: State<'_, AppState>,
+    secrets: State<'_, Secrets>,
+) -> R<SmtpSettings> {
+    let store = secrets.get()?;
+    mail::smtp::settings(&*state.lock()?, &*store)
+}
+
+/// Saves the SMTP settings; a password (if given) goes to the keyring, never to the database.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_mail_settings(
+    state: State<'_, AppState>,
+    secrets: State<'_, Secrets>,
+    settings: SmtpSettingsInput,
+    password: Option<String>,
+    clear_password: bool,
+) -> R<SmtpSettings> {
+    let store = secrets.get()?;
+    let password = password.filter(|p| !p.is_empty()).map(Secret::new);
+    mail::smtp::save_settings(
+        &mut *state.lock()?,
+        &*store,
+        &settings,
+        password.as_ref(),
+        clear_password,
+    )
+}
+
+/// Queues a test mail to this address.
+#[tauri::command]
+#[specta::specta]
+pub async fn send_test_mail(state: State<'_, AppState>, to: String) -> R<EnqueuedMail> {
+    mail::outbox::queue_test(&mut *state.lock()?, &to)
 }

@@ -3,6 +3,7 @@
 
 mod bindings;
 mod commands;
+mod orders_commands;
 mod queue;
 mod state;
 

@@ -3,8 +3,8 @@
 //! closes. Progress reaches the UI as `JobsChanged` events, at most ~5 a second.
 //!
 //! Each server's concurrency limit is its per-server limit in the runner; when staff change a
-//! limit (or add a server), the runner is rebuilt within a few seconds (running jobs finish
-//! first). One-time login links produced by `site.login_link` jobs stay in memory, in
+//! limit (or add a server), or move a sandbox workspace's clock, the runner is rebuilt within a
+//! few seconds (running jobs finish first). One-time login links produced by `site.login_link` jobs stay in memory, in
 //! [`QueueStatus::login_links`], until an IPC command hands them out once.
 
 use std::collections::HashMap;
@@ -15,7 +15,7 @@ use std::time::Duration;
 use hostdesk_app::provisioning::{self, LoginLinks, ProvisioningConfig};
 use hostdesk_app::runner::{RunEvent, RunnerConfig, Until};
 use hostdesk_app::store::{servers as store_servers, Store};
-use hostdesk_app::{secrets, Clock};
+use hostdesk_app::{secrets, test_clock, Clock};
 use serde::{Deserialize, Serialize};
 use tauri::AppHandle;
 use tauri_specta::Event;
@@ -61,6 +61,12 @@ pub fn start(
     stop_tx
 }
 
+fn clock_offset(store: &Store) -> Option<String> {
+    hostdesk_app::store::settings::get(store.conn(), test_clock::OFFSET_DAYS)
+        .ok()
+        .flatten()
+}
+
 fn limits(store: &Store) -> Option<HashMap<i64, usize>> {
     store_servers::concurrency_limits(store.conn()).ok()
 }
@@ -99,9 +105,12 @@ async fn run(
     loop {
         let store = Store::open(&db)?;
         let built_with = limits(&store);
+        let offset = clock_offset(&store);
+        // A sandbox workspace's clock may run ahead: the runner keeps the same "now".
+        let effective = test_clock::effective(store.conn(), clock)?;
         let (runner, _provisioning) = provisioning::build_runner(
             &db,
-            clock,
+            effective,
             secrets.clone(),
             RunnerConfig::default(),
             ProvisioningConfig {
@@ -126,7 +135,7 @@ async fn run(
                         }
                     }
                     _ = tokio::time::sleep(LIMITS_CHECK) => {
-                        if limits(&store) != built_with {
+                        if limits(&store) != built_with || clock_offset(&store) != offset {
                             let _ = inner_tx.send(true);
                             return true;
                         }

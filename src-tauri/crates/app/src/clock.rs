@@ -6,6 +6,8 @@ pub enum Clock {
     #[default]
     System,
     Fixed(DateTime<Utc>),
+    /// The system clock moved forward (a sandbox workspace's "advance clock").
+    Offset(chrono::TimeDelta),
 }
 
 impl Clock {
@@ -24,6 +26,16 @@ impl Clock {
         match self {
             Clock::System => Utc::now(),
             Clock::Fixed(t) => *t,
+            Clock::Offset(d) => Utc::now() + *d,
+        }
+    }
+
+    /// This clock moved forward by `by`.
+    pub fn advanced(self, by: chrono::TimeDelta) -> Clock {
+        match self {
+            Clock::System => Clock::Offset(by),
+            Clock::Fixed(t) => Clock::Fixed(t + by),
+            Clock::Offset(d) => Clock::Offset(d + by),
         }
     }
 

@@ -689,6 +689,30 @@ pub fn slug(name: &str) -> String {
     out.trim_end_matches('-').chars().take(40).collect()
 }
 
+/// The demo's hosting server: the simulated sandbox, whose sites are subdomains of
+/// [`DEMO_DOMAIN`]. Orders placed in the demo are provisioned on it.
+fn seed_server(ws: &mut Workspace) -> Result<i64> {
+    let platforms = vec!["Open Atrium 2.6".to_string(), "Drupal 10".to_string()];
+    let profiles = vec!["openatrium".to_string(), "standard".to_string()];
+    ws.write(|tx, ctx| {
+        Ok(hostdesk_store::servers::insert(
+            tx,
+            &hostdesk_store::servers::ServerFields {
+                name: "sandbox",
+                kind: "sandbox",
+                base_url: "",
+                username: "",
+                master_domain: DEMO_DOMAIN,
+                concurrency: 4,
+                platforms: &platforms,
+                profiles: &profiles,
+                options: &serde_json::json!({}),
+            },
+            &ctx.at,
+        )?)
+    })
+}
+
 fn seed(ws: &mut Workspace) -> Result<()> {
     for (k, v) in [
         ("seller_name", "Atrium Hosting SARL (demo)"),
@@ -701,6 +725,7 @@ fn seed(ws: &mut Workspace) -> Result<()> {
         crate::settings::set(ws, k, v)?;
     }
     seed_catalog(ws)?;
+    let server_id = seed_server(ws)?;
     let today = ws.clock().now().date_naive();
     // Kits and stand-alone products, cycled so every kind shows up.
     let plans: [(&str, Option<&str>); 5] = [
@@ -777,6 +802,7 @@ fn seed(ws: &mut Workspace) -> Result<()> {
                 started,
                 state,
                 &format!("{s}{}", if k > 0 { "-2" } else { "" }),
+                server_id,
             )?;
         }
     }
@@ -794,6 +820,7 @@ fn subscribe(
     started: NaiveDate,
     state: &str,
     site_name: &str,
+    server_id: i64,
 ) -> Result<()> {
     ws.write(|tx, ctx| {
         let product_id = cat::product_id(tx, product)?;
@@ -894,15 +921,34 @@ fn subscribe(
             _ => "queued",
         };
         if p.kind == "site" {
-            subs::insert_site(
+            let domain = format!("{site_name}.{DEMO_DOMAIN}");
+            let site = subs::insert_site(
                 tx,
                 sub_id,
-                &format!("{site_name}.{DEMO_DOMAIN}"),
+                &domain,
                 &p.platform,
                 &p.profile,
                 site_status,
                 &ctx.at,
             )?;
+            hostdesk_store::servers::set_site_server(tx, site, server_id, &ctx.at)?;
+            // The simulated server holds the sites that exist (queued ones are not created yet).
+            if site_status != "queued" {
+                tx.execute(
+                    "INSERT INTO sandbox_sites (name, profile, status, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?4)",
+                    (
+                        &domain,
+                        &p.profile,
+                        if site_status == "active" {
+                            "enabled"
+                        } else {
+                            "disabled"
+                        },
+                        &ctx.at,
+                    ),
+                )?;
+            }
         }
         let created = subs::get(tx, sub_id)?;
         ctx.audit(

@@ -14,6 +14,8 @@ pub enum ErrorCode {
     /// The database was written by a newer Hostdesk.
     DatabaseTooNew,
     Database,
+    /// A remote server or payment gateway failed or refused.
+    Remote,
     Io,
     Internal,
 }

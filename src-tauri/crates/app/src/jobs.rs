@@ -4,7 +4,9 @@ use hostdesk_store::jobs::{self, Attempt, Job, NewJob};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{AppError, Result, Workspace};
+use hostdesk_store::Connection;
+
+use crate::{AppError, Ctx, Result, Workspace};
 
 /// Attempts a job gets before it is dead, unless it says otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
@@ -27,6 +29,11 @@ pub struct JobSpec {
 
 /// Queues a job (or finds the one with the same key). Returns its id.
 pub fn enqueue(ws: &mut Workspace, spec: &JobSpec) -> Result<i64> {
+    ws.write(|tx, ctx| enqueue_in(tx, ctx, spec))
+}
+
+/// [`enqueue`] in the caller's transaction.
+pub fn enqueue_in(tx: &Connection, ctx: &Ctx, spec: &JobSpec) -> Result<i64> {
     if spec.kind.trim().is_empty() {
         return Err(AppError::invalid("kind", "is required"));
     }
@@ -51,8 +58,7 @@ pub fn enqueue(ws: &mut Workspace, spec: &JobSpec) -> Result<i64> {
     if !payload.is_object() {
         return Err(AppError::invalid("payload", "must be a JSON object"));
     }
-    let at = ws.clock().stamp_millis();
-    ws.write(|tx, ctx| {
+    {
         let (id, created) = jobs::enqueue(
             tx,
             &NewJob {
@@ -65,7 +71,7 @@ pub fn enqueue(ws: &mut Workspace, spec: &JobSpec) -> Result<i64> {
                 max_attempts: max,
                 deps: &spec.after,
             },
-            &at,
+            &ctx.at_ms,
         )?;
         if created {
             ctx.audit(
@@ -78,7 +84,7 @@ pub fn enqueue(ws: &mut Workspace, spec: &JobSpec) -> Result<i64> {
             )?;
         }
         Ok(id)
-    })
+    }
 }
 
 fn check_state(state: Option<&str>) -> Result<()> {

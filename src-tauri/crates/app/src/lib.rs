@@ -2,6 +2,7 @@
 //! Tauri: the shell and the CLI are thin adapters that parse arguments, call a use case and turn
 //! the [`AppError`] into `{ code, message }` or a one-line error.
 
+pub mod access;
 pub mod billing;
 pub mod catalog;
 pub mod clients;
@@ -9,6 +10,9 @@ mod clock;
 pub mod demo;
 mod error;
 pub mod jobs;
+pub mod mail;
+mod notify;
+pub mod orders;
 pub mod paths;
 pub mod provisioning;
 pub mod runner;
@@ -18,6 +22,7 @@ pub mod servers;
 pub mod settings;
 pub mod status;
 pub mod subscriptions;
+pub mod test_clock;
 mod workspace;
 
 pub use clock::Clock;

@@ -231,14 +231,24 @@ impl SandboxDriver {
         f(store.conn())
     }
 
-    /// The simulated reply time, then maybe a simulated failure (before doing anything).
-    async fn answer(&self) -> std::result::Result<(), RemoteError> {
+    /// The simulated reply time, then maybe a simulated failure (before doing anything): one of
+    /// the next failures staff asked for with `sandbox_fail_next` (`OPERATION:N`, e.g.
+    /// `create_user:2`), or one by the failure rate.
+    async fn answer(&self, op: &str) -> std::result::Result<(), RemoteError> {
         let ms = if self.delay_ms.is_empty() {
             self.delay_ms.start
         } else {
             fastrand::u64(self.delay_ms.clone())
         };
         tokio::time::sleep(Duration::from_millis(ms)).await;
+        let forced = self.with_conn(|c| sandbox::take_forced_failure(c, op).map_err(sandbox_db))?;
+        if let Some(left) = forced {
+            return Err(RemoteError::Http {
+                endpoint: SANDBOX_ENDPOINT.into(),
+                status: 503,
+                body: format!("simulated failure of {op} ({left} more to come)"),
+            });
+        }
         let rate: u64 = self.with_conn(|c| {
             Ok(store_settings::get(c, sandbox::FAILURE_RATE)
                 .map_err(sandbox_db)?
@@ -381,7 +391,7 @@ impl HostingDriver for SandboxDriver {
     }
 
     async fn test_connection(&self) -> std::result::Result<ServerInfo, RemoteError> {
-        self.answer().await?;
+        self.answer("test_connection").await?;
         let sites: i64 = self.with_conn(|c| {
             c.query_row(
                 "SELECT count(*) FROM sandbox_sites WHERE status <> 'deleted'",
@@ -406,7 +416,7 @@ impl HostingDriver for SandboxDriver {
     }
 
     async fn list_sites(&self) -> std::result::Result<Vec<SiteSummary>, RemoteError> {
-        self.answer().await?;
+        self.answer("list_sites").await?;
         self.with_conn(|c| {
             let mut stmt = c
                 .prepare("SELECT name, profile, status FROM sandbox_sites ORDER BY name")
@@ -440,7 +450,7 @@ impl HostingDriver for SandboxDriver {
         req: &CreateClientAccount,
     ) -> std::result::Result<AccountCreated, RemoteError> {
         let name = Self::name(&SiteTarget::named(&req.domain))?;
-        self.answer().await?;
+        self.answer("create_client_account").await?;
         let existed = self.ensure_site(&name, req.plan.as_deref().unwrap_or(""))?;
         Ok(AccountCreated {
             remote_id: req.username.clone(),
@@ -455,7 +465,7 @@ impl HostingDriver for SandboxDriver {
             SiteSource::Clone { template, .. } => format!("clone of {template}"),
             SiteSource::Folder { root } => root.clone(),
         };
-        self.answer().await?;
+        self.answer("create_site").await?;
         let existed = self.ensure_site(&name, &profile)?;
         if let Some(owner) = &req.owner {
             self.add_user(&name, &owner.email, &owner.name, "manager")?;
@@ -470,7 +480,7 @@ impl HostingDriver for SandboxDriver {
 
     async fn create_user(&self, req: &CreateUser) -> std::result::Result<UserCreated, RemoteError> {
         let name = Self::name(&req.site)?;
-        self.answer().await?;
+        self.answer("create_user").await?;
         let (uid, existed) = self.add_user(&name, &req.email, &req.name, &req.role)?;
         Ok(UserCreated {
             remote_id: Some(uid.to_string()),
@@ -480,17 +490,17 @@ impl HostingDriver for SandboxDriver {
     }
 
     async fn suspend_site(&self, req: &SuspendSite) -> std::result::Result<Changed, RemoteError> {
-        self.answer().await?;
+        self.answer("suspend_site").await?;
         self.set_state(&req.site, "disabled")
     }
 
     async fn unsuspend_site(&self, site: &SiteTarget) -> std::result::Result<Changed, RemoteError> {
-        self.answer().await?;
+        self.answer("unsuspend_site").await?;
         self.set_state(site, "enabled")
     }
 
     async fn delete_site(&self, site: &SiteTarget) -> std::result::Result<Changed, RemoteError> {
-        self.answer().await?;
+        self.answer("delete_site").await?;
         self.set_state(site, "deleted")
     }
 
@@ -499,7 +509,7 @@ impl HostingDriver for SandboxDriver {
         req: &ChangePackage,
     ) -> std::result::Result<Changed, RemoteError> {
         let name = Self::name(&req.site)?;
-        self.answer().await?;
+        self.answer("change_package").await?;
         let at = self.clock.stamp();
         self.with_conn(|c| {
             let n = c
@@ -521,7 +531,7 @@ impl HostingDriver for SandboxDriver {
     /// Simulated: the sandbox keeps no quotas; the site must exist.
     async fn set_quota(&self, req: &SetQuota) -> std::result::Result<Changed, RemoteError> {
         let name = Self::name(&req.site)?;
-        self.answer().await?;
+        self.answer("set_quota").await?;
         self.with_conn(|c| match Self::status_of(c, &name)?.as_deref() {
             None | Some("deleted") => Err(RemoteError::Remote {
                 reason: format!("the sandbox has no site named {name} (simulated)"),
@@ -535,7 +545,7 @@ impl HostingDriver for SandboxDriver {
         req: &LoginLinkRequest,
     ) -> std::result::Result<LoginLink, RemoteError> {
         let name = Self::name(&req.site)?;
-        self.answer().await?;
+        self.answer("login_link").await?;
         let live = self.with_conn(|c| Self::status_of(c, &name))?;
         if live.as_deref() != Some("enabled") {
             return Err(RemoteError::Remote {
@@ -1561,6 +1571,18 @@ pub fn build_runner(
     drop(ws);
     let mut runner = Runner::new(path, clock, runner_config);
     Sandbox::open(path, clock, delay.clone())?.register(&mut runner);
+    crate::access::register(
+        &mut runner,
+        path,
+        clock,
+        secrets.clone(),
+        &config,
+        delay.clone(),
+    )?;
+    crate::mail::MailSender::open(path, clock, secrets.clone(), Default::default())?
+        .register(&mut runner);
+    crate::billing::charge::Charges::open(path, clock, secrets.clone(), config.http.clone())?
+        .register(&mut runner);
     let prov = Provisioning::open(
         path,
         clock,
@@ -1784,7 +1806,7 @@ impl SiteAction {
         }
     }
 
-    fn payload(&self, site: &SiteRow) -> Value {
+    pub(crate) fn payload(&self, site: &SiteRow) -> Value {
         let mut p = match self {
             SiteAction::Suspend { reason } => json!({ "reason": reason }),
             SiteAction::LoginLink { service } => json!({ "service": service }),
@@ -1836,7 +1858,17 @@ pub fn place_site(ws: &mut Workspace, site_id: i64, server_id: i64) -> Result<Si
 /// site's newest unfinished job returns that job; otherwise the new job runs after the site's
 /// unfinished jobs (unsuspend never overtakes suspend).
 pub fn enqueue_site_action(ws: &mut Workspace, site_id: i64, action: &SiteAction) -> Result<i64> {
-    let site = store_servers::get_site(ws.conn(), site_id)?;
+    ws.write(|tx, ctx| queue_site_action(tx, ctx, site_id, action))
+}
+
+/// [`enqueue_site_action`] in the caller's transaction (an order's chain, dunning).
+pub(crate) fn queue_site_action(
+    tx: &Connection,
+    ctx: &crate::Ctx,
+    site_id: i64,
+    action: &SiteAction,
+) -> Result<i64> {
+    let site = store_servers::get_site(tx, site_id)?;
     let (Some(server_id), Some(server_name), Some(server_kind)) = (
         site.server_id,
         site.server_name.clone(),
@@ -1881,22 +1913,21 @@ pub fn enqueue_site_action(ws: &mut Workspace, site_id: i64, action: &SiteAction
         }
         _ => {}
     }
-    let pending = store_servers::pending_site_jobs(ws.conn(), site_id)?;
+    let pending = store_servers::pending_site_jobs(tx, site_id)?;
     if let Some((id, k)) = pending.last() {
         if k == kind && !matches!(action, SiteAction::LoginLink { .. }) {
             return Ok(*id);
         }
     }
-    let last = store_servers::last_site_job(ws.conn(), site_id)?;
+    let last = store_servers::last_site_job(tx, site_id)?;
     let key = match action {
         // Every request is a fresh link.
-        SiteAction::LoginLink { .. } => {
-            format!("site:{site_id}:{kind}:{}", ws.clock().stamp_millis())
-        }
+        SiteAction::LoginLink { .. } => format!("site:{site_id}:{kind}:{}", ctx.at_ms),
         _ => format!("site:{site_id}:{kind}:after:{last}"),
     };
-    jobs::enqueue(
-        ws,
+    jobs::enqueue_in(
+        tx,
+        ctx,
         &JobSpec {
             kind: kind.into(),
             key,

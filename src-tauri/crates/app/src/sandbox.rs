@@ -31,6 +31,32 @@ pub const KINDS: &[&str] = &[
 /// Settings key: the percentage of sandbox calls that fail (0 by default).
 pub const FAILURE_RATE: &str = "sandbox_failure_rate";
 
+/// Settings key: the next N calls of one sandbox operation fail, as `OPERATION:N` (e.g.
+/// `create_user:2`): to watch the queue retry a step of a chain.
+pub const FAIL_NEXT: &str = "sandbox_fail_next";
+
+/// Parses `OPERATION:N`.
+pub fn parse_fail_next(v: &str) -> Option<(&str, u32)> {
+    let (op, n) = v.split_once(':')?;
+    let op = op.trim();
+    let n = n.trim().parse().ok()?;
+    (!op.is_empty() && op.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')).then_some((op, n))
+}
+
+/// Takes one forced failure of `op` if staff asked for some: Some(how many remain after it).
+pub fn take_forced_failure(conn: &Connection, op: &str) -> hostdesk_store::Result<Option<u32>> {
+    let Some(v) = settings::get(conn, FAIL_NEXT)? else {
+        return Ok(None);
+    };
+    match parse_fail_next(&v) {
+        Some((o, n)) if o == op && n > 0 => {
+            settings::set(conn, FAIL_NEXT, &format!("{op}:{}", n - 1))?;
+            Ok(Some(n - 1))
+        }
+        _ => Ok(None),
+    }
+}
+
 pub struct Sandbox {
     store: Mutex<Store>,
     clock: Clock,

@@ -81,8 +81,12 @@ pub fn from_env() -> Result<Arc<dyn SecretStore>, AppError> {
 }
 
 /// The variable [`EnvStore`] reads for a server: `HOSTDESK_TOKEN_` + the name upper-cased with
-/// anything but letters and digits as `_` (`web-1.eu` → `HOSTDESK_TOKEN_WEB_1_EU`).
+/// anything but letters and digits as `_` (`web-1.eu` → `HOSTDESK_TOKEN_WEB_1_EU`); the SMTP
+/// password's is `HOSTDESK_SMTP_PASSWORD`.
 pub fn token_var(server: &str) -> String {
+    if server.trim() == crate::mail::SMTP_SECRET {
+        return crate::mail::smtp::SMTP_PASSWORD_VAR.to_owned();
+    }
     let tail: String = server
         .trim()
         .chars()
@@ -125,6 +129,11 @@ impl KeyringStore {
     }
 
     fn user(server: &str) -> String {
+        // Entries that are not a server's token name themselves with a prefix (`mail:smtp`,
+        // the SMTP password); server names cannot contain ':'.
+        if server.contains(':') {
+            return server.trim().to_lowercase();
+        }
         format!("server:{}", server.trim().to_lowercase())
     }
 }
@@ -331,6 +340,10 @@ mod tests {
     fn token_variable_names() {
         assert_eq!(token_var("web1"), "HOSTDESK_TOKEN_WEB1");
         assert_eq!(token_var(" web-1.eu "), "HOSTDESK_TOKEN_WEB_1_EU");
+        assert_eq!(
+            token_var(crate::mail::SMTP_SECRET),
+            "HOSTDESK_SMTP_PASSWORD"
+        );
     }
 
     #[test]

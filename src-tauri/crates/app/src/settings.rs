@@ -28,6 +28,10 @@ pub const KNOWN: &[(&str, &str)] = &[
         SANDBOX_DELAY,
         "how long a sandbox call takes: MIN-MAX milliseconds",
     ),
+    (
+        sandbox::FAIL_NEXT,
+        "the next N calls of one sandbox operation fail: OPERATION:N, e.g. create_user:2",
+    ),
 ];
 
 fn parse_range(v: &str) -> Option<Range<u64>> {
@@ -44,6 +48,7 @@ pub fn set(ws: &mut Workspace, key: &str, value: &str) -> Result<()> {
         }
         k if k == sandbox::FAILURE_RATE => value.parse::<u8>().is_ok_and(|p| p <= 100),
         k if k == SANDBOX_DELAY => parse_range(value).is_some(),
+        k if k == sandbox::FAIL_NEXT => sandbox::parse_fail_next(value).is_some(),
         k if k == seller::COUNTRY => hostdesk_core::validate::country(value).is_ok(),
         k if k == seller::INVOICE_SERIES || k == seller::CREDIT_NOTE_SERIES => {
             hostdesk_core::billing::check_series_pattern(value).is_ok()

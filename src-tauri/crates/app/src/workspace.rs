@@ -15,6 +15,9 @@ pub struct Workspace {
 /// What every write knows: when (from the clock) and who (from settings).
 pub struct Ctx {
     pub at: String,
+    /// The same instant with milliseconds: the job queue's time format (jobs enqueued in this
+    /// write are ready from it).
+    pub at_ms: String,
     pub actor: String,
 }
 
@@ -100,8 +103,10 @@ impl Workspace {
     /// Runs `f` in one transaction (a savepoint, so writes nest inside [`Workspace::batch`]):
     /// everything it writes lands together, or nothing does.
     pub fn write<T>(&mut self, f: impl FnOnce(&Connection, &Ctx) -> Result<T>) -> Result<T> {
+        let now = self.clock.now();
         let ctx = Ctx {
-            at: self.clock.stamp(),
+            at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            at_ms: crate::clock::millis(now),
             actor: self.actor()?,
         };
         let tx = self.store.conn_mut().savepoint()?;

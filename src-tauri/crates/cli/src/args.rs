@@ -71,6 +71,33 @@ pub enum Command {
     /// Sites on the servers: list, and queue suspend / unsuspend / delete / login link.
     #[command(subcommand)]
     Site(crate::site_cmd::SiteCmd),
+    /// Orders: quote, place, show, approve.
+    #[command(subcommand)]
+    Order(crate::order_cmd::OrderCmd),
+    /// Clients' stored payment methods (gateway references only).
+    #[command(subcommand, name = "payment-method")]
+    PaymentMethod(crate::order_cmd::PaymentMethodCmd),
+    /// The payment gateway that charges stored payment methods.
+    #[command(subcommand)]
+    Gateway(crate::order_cmd::GatewayCmd),
+    /// Dunning: reminders, charge retries, suspension of unpaid clients.
+    #[command(subcommand)]
+    Dunning(crate::order_cmd::DunningCmd),
+    /// The issue tracker support tiers grant access to (Redmine): set, show, test.
+    #[command(subcommand)]
+    Tracker(crate::access_cmd::TrackerCmd),
+    /// Access granted by support tiers: tracker accounts and roles, users on sites.
+    #[command(subcommand)]
+    Access(crate::access_cmd::AccessCmd),
+    /// Outgoing mail: list, show, retry a failed one.
+    #[command(subcommand)]
+    Outbox(crate::mail_cmd::OutboxCmd),
+    /// Mail: SMTP settings (password from stdin or the environment) and templates.
+    #[command(subcommand)]
+    Mail(crate::mail_cmd::MailCmd),
+    /// The test clock of sandbox workspaces: show, advance by days, reset.
+    #[command(subcommand)]
+    Clock(crate::order_cmd::ClockCmd),
     /// Workspace settings (staff_name, default_billing_day, sandbox_failure_rate, sandbox_delay_ms).
     #[command(subcommand)]
     Settings(SettingsCmd),
@@ -185,6 +212,15 @@ pub enum ProductCmd {
     Show { code: String },
     /// No new orders; existing subscriptions are untouched.
     Retire { code: String },
+    /// How its subscriptions start: on_payment (default), immediate (trials, free) or approval.
+    Activation { code: String, activation: String },
+    /// Make it a demo package: orders create a group (an account with the role demo) on this
+    /// existing shared site instead of a site; without --site, undo it.
+    SharedSite {
+        code: String,
+        #[arg(long)]
+        site: Option<String>,
+    },
     /// A new price from now on; existing subscriptions keep theirs.
     Reprice {
         code: String,
@@ -361,6 +397,26 @@ pub enum SubscriptionCmd {
     },
     /// One subscription with its choices and quotas.
     Show { id: i64 },
+    /// Change the plan: a dearer one at once (credit + charge), a cheaper one at the period end.
+    Change {
+        id: i64,
+        #[arg(long)]
+        product: Option<String>,
+        /// option=choice (repeat)
+        #[arg(long = "option")]
+        set_options: Vec<String>,
+        /// option code (repeat)
+        #[arg(long = "remove-option")]
+        remove_options: Vec<String>,
+        #[arg(long)]
+        tier: Option<String>,
+    },
+    /// Cancel at the period end, or --immediately with a prorated credit note.
+    Cancel {
+        id: i64,
+        #[arg(long)]
+        immediately: bool,
+    },
     /// Export every subscription as CSV (to stdout or --out).
     Export {
         #[arg(long)]

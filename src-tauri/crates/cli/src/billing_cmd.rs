@@ -68,6 +68,11 @@ pub enum PaymentCmd {
         #[arg(long)]
         reference: String,
     },
+    /// Charge the client's stored payment method for an invoice (queues a payment.charge job).
+    Charge {
+        #[arg(long)]
+        invoice: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -259,11 +264,21 @@ pub fn invoice(ws: &mut Workspace, cmd: InvoiceCmd) -> Result<Output, AppError> 
 }
 
 pub fn payment(ws: &mut Workspace, cmd: PaymentCmd) -> Result<Output, AppError> {
-    let PaymentCmd::Record {
-        invoice,
-        amount,
-        reference,
-    } = cmd;
+    let (invoice, amount, reference) = match cmd {
+        PaymentCmd::Record {
+            invoice,
+            amount,
+            reference,
+        } => (invoice, amount, reference),
+        PaymentCmd::Charge { invoice } => {
+            let inv = invoices::find(ws, &invoice)?;
+            let job = hostdesk_app::billing::charge::request_charge(ws, inv.id)?;
+            return Ok(Output::new(
+                &serde_json::json!({ "job": job }),
+                format!("charge queued as job {job} (hostdesk jobs run to send it now)"),
+            ));
+        }
+    };
     let o = invoices::record_payment(ws, &invoice, &amount, &reference)?;
     let text = format!(
         "payment {} recorded: {} applied, invoice {}, balance {}{}",

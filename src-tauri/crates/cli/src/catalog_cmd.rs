@@ -91,6 +91,23 @@ pub fn product(ws: &mut Workspace, cmd: ProductCmd) -> Result<Output, AppError> 
             }
             Ok(Output::new(&d, text))
         }
+        ProductCmd::Activation { code, activation } => {
+            hostdesk_app::orders::set_activation(ws, &code, &activation)?;
+            Ok(Output::new(
+                &serde_json::json!({ "product": code, "activation": activation }),
+                format!("{code}: subscriptions start {activation}"),
+            ))
+        }
+        ProductCmd::SharedSite { code, site } => {
+            hostdesk_app::orders::set_shared_site(ws, &code, site.as_deref())?;
+            Ok(Output::new(
+                &serde_json::json!({ "product": code, "sharedSite": site }),
+                match &site {
+                    Some(s) => format!("{code}: a demo package on {s}"),
+                    None => format!("{code}: a site package again"),
+                },
+            ))
+        }
         ProductCmd::Retire { code } => {
             catalog::retire_product(ws, &code)?;
             Ok(Output::new(

@@ -196,8 +196,57 @@ fn export(
     }
 }
 
-pub fn subscription(ws: &Workspace, cmd: SubscriptionCmd) -> Result<Output, AppError> {
+pub fn subscription(ws: &mut Workspace, cmd: SubscriptionCmd) -> Result<Output, AppError> {
     match cmd {
+        SubscriptionCmd::Change {
+            id,
+            product,
+            set_options,
+            remove_options,
+            tier,
+        } => {
+            let r = hostdesk_app::billing::changes::change(
+                ws,
+                id,
+                &hostdesk_app::billing::changes::ChangeRequest {
+                    product,
+                    set_options,
+                    remove_options,
+                    tier,
+                },
+            )?;
+            let text = format!(
+                "subscription {id}: {} -> {} {}, effective {}{}",
+                r.old_price,
+                r.new_price,
+                if r.when == "immediate" {
+                    "now"
+                } else {
+                    "at the period end"
+                },
+                r.effective,
+                r.invoice
+                    .as_ref()
+                    .map(|i| format!("; invoice {} ({})", i.number, i.total))
+                    .unwrap_or_default()
+            );
+            Ok(Output::new(&r, text))
+        }
+        SubscriptionCmd::Cancel { id, immediately } => {
+            let r = hostdesk_app::billing::changes::cancel(ws, id, immediately)?;
+            let text = format!(
+                "subscription {id}: service ends on {}{}",
+                r.ends_on,
+                r.credit_note
+                    .as_ref()
+                    .map(|n| format!(
+                        "; credit note {n} ({})",
+                        r.credit.clone().unwrap_or_default()
+                    ))
+                    .unwrap_or_default()
+            );
+            Ok(Output::new(&r, text))
+        }
         SubscriptionCmd::List {
             client,
             state,

