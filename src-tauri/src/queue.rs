@@ -1,6 +1,6 @@
-//! The job runner inside the app: every handler (the sandbox and provisioning, from
-//! `provisioning::build_runner`), started with the window, stopped (running jobs finish) when it
-//! closes. Progress reaches the UI as `JobsChanged` events, at most ~5 a second.
+//! The job runner inside the app — every handler (the sandbox, provisioning, charges, mail, from
+//! `provisioning::build_runner`) — and the hourly sweeps (`hostdesk_app::sweeps`: dunning),
+//! started with the window, stopped (running jobs finish) when it closes. Progress reaches the UI as `JobsChanged` events, at most ~5 a second.
 //!
 //! Each server's concurrency limit is its per-server limit in the runner; when staff change a
 //! limit (or add a server), or move a sandbox workspace's clock, the runner is rebuilt within a
@@ -15,7 +15,7 @@ use std::time::Duration;
 use hostdesk_app::provisioning::{self, LoginLinks, ProvisioningConfig};
 use hostdesk_app::runner::{RunEvent, RunnerConfig, Until};
 use hostdesk_app::store::{servers as store_servers, Store};
-use hostdesk_app::{secrets, test_clock, Clock};
+use hostdesk_app::{secrets, sweeps, test_clock, Clock};
 use serde::{Deserialize, Serialize};
 use tauri::AppHandle;
 use tauri_specta::Event;
@@ -50,6 +50,7 @@ pub fn start(
     status: Arc<QueueStatus>,
 ) -> watch::Sender<bool> {
     let (stop_tx, stop_rx) = watch::channel(false);
+    tauri::async_runtime::spawn(sweep(db.clone(), clock, stop_rx.clone()));
     tauri::async_runtime::spawn(async move {
         let result = run(app, db, clock, stop_rx, status.login_links.clone()).await;
         if let Err(e) = result {
@@ -59,6 +60,28 @@ pub fn start(
         }
     });
     stop_tx
+}
+
+/// The periodic sweeps (dunning, ...), at start and then every [`sweeps::EVERY`], each on its
+/// own connection; a failure is kept for the next try, never fatal to the app.
+async fn sweep(db: PathBuf, base: Clock, mut stop: watch::Receiver<bool>) {
+    loop {
+        let path = db.clone();
+        let _ = tokio::task::spawn_blocking(move || -> hostdesk_app::Result<()> {
+            let mut ws = hostdesk_app::Workspace::open(&path, base)?;
+            let clock = test_clock::effective(ws.conn(), base)?;
+            ws.set_clock(clock);
+            sweeps::run(&mut ws).map(|_| ())
+        })
+        .await;
+        tokio::select! {
+            _ = tokio::time::sleep(sweeps::EVERY) => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
 }
 
 fn clock_offset(store: &Store) -> Option<String> {

@@ -22,6 +22,7 @@ pub mod servers;
 pub mod settings;
 pub mod status;
 pub mod subscriptions;
+pub mod sweeps;
 pub mod test_clock;
 mod workspace;
 

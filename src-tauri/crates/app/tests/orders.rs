@@ -270,6 +270,11 @@ fn fast() -> RunnerConfig {
 }
 
 async fn drain(e: &Env) -> RunReport {
+    drain_at(e, Clock::System).await
+}
+
+/// Runs the queue on `clock` (jobs queued under a moved clock are due by that clock).
+async fn drain_at(e: &Env, clock: Clock) -> RunReport {
     let secrets: Arc<dyn SecretStore> = e.secrets.clone();
     let config = ProvisioningConfig {
         http: hostdesk_app::remote::HttpConfig {
@@ -281,7 +286,7 @@ async fn drain(e: &Env) -> RunReport {
         sandbox_delay_ms: Some(0..1),
         ..Default::default()
     };
-    let (runner, _p) = build_runner(&e.path, Clock::System, secrets, fast(), config).unwrap();
+    let (runner, _p) = build_runner(&e.path, clock, secrets, fast(), config).unwrap();
     let log = Mutex::new(Vec::new());
     let r = tokio::time::timeout(
         Duration::from_secs(90),
@@ -938,7 +943,8 @@ async fn a_demo_package_creates_a_group_on_the_shared_site_instead_of_a_site() {
         },
     )
     .unwrap();
-    let err = orders::set_shared_site(&mut e.ws, "atrium-demo", Some("nowhere.sites.test")).unwrap_err();
+    let err =
+        orders::set_shared_site(&mut e.ws, "atrium-demo", Some("nowhere.sites.test")).unwrap_err();
     assert_eq!(err.code, ErrorCode::Invalid);
     orders::set_shared_site(&mut e.ws, "atrium-demo", Some(shared)).unwrap();
 
@@ -961,12 +967,19 @@ async fn a_demo_package_creates_a_group_on_the_shared_site_instead_of_a_site() {
     assert_eq!(v.progress, "completed", "{:?}", v.jobs);
     let kinds: Vec<&str> = v.jobs.iter().map(|j| j.kind.as_str()).collect();
     assert_eq!(kinds, vec!["site.create_user", "mail.send"]);
-    assert_eq!(count(&e.ws, "SELECT count(*) FROM sandbox_sites"), 1, "no new site");
-    let users: String = e
-        .ws
-        .conn()
-        .query_row("SELECT users FROM sandbox_sites WHERE name = ?1", [shared], |r| r.get(0))
-        .unwrap();
+    assert_eq!(
+        count(&e.ws, "SELECT count(*) FROM sandbox_sites"),
+        1,
+        "no new site"
+    );
+    let users: String =
+        e.ws.conn()
+            .query_row(
+                "SELECT users FROM sandbox_sites WHERE name = ?1",
+                [shared],
+                |r| r.get(0),
+            )
+            .unwrap();
     let users: Vec<Value> = serde_json::from_str(&users).unwrap();
     let prospect = users
         .iter()
@@ -991,8 +1004,49 @@ async fn the_domain_is_checked_free_on_the_server_before_the_order() {
     let probe = orders::domain_probe(&e.ws, &*e.secrets, &request(c, "taken", "manual")).unwrap();
     let err = probe.check().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Invalid);
-    assert!(err.message.contains("already exists on server sandbox"), "{}", err.message);
+    assert!(
+        err.message.contains("already exists on server sandbox"),
+        "{}",
+        err.message
+    );
     let probe = orders::domain_probe(&e.ws, &*e.secrets, &request(c, "free", "manual")).unwrap();
     let ok = probe.check().await.unwrap();
-    assert_eq!((ok.domain.as_str(), ok.free), ("free.sites.test", Some(true)));
+    assert_eq!(
+        (ok.domain.as_str(), ok.free),
+        ("free.sites.test", Some(true))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dunning_retry_charges_the_stored_card_once_and_settles_the_invoice() {
+    let ls = LocalStripe::start();
+    let smtp = RealSmtp::start();
+    let mut e = env_at(None);
+    add_sandbox(&mut e);
+    smtp_to(&mut e, &smtp);
+    let c = client(&mut e.ws, "owner@lumiere.test", 1);
+    stripe_for(&mut e, &ls, c, "4242424242424242").await;
+    // Placed with a bank transfer in mind, which never came.
+    let p = orders::place(&mut e.ws, &request(c, "lumiere", "manual")).unwrap();
+    let number = p.invoice.unwrap().number;
+    let due = invoices::find(&e.ws, &number).unwrap().due_on.unwrap();
+    let due = chrono::NaiveDate::parse_from_str(&due, "%Y-%m-%d").unwrap();
+    let day3 = format!("{}T12:00:00Z", due + chrono::Duration::days(3));
+    e.ws.set_clock(Clock::fixed(&day3).unwrap());
+    let r = dunning::run(&mut e.ws).unwrap();
+    assert_eq!((r.reminders, r.retries), (1, 1), "{r:?}");
+    // A second sweep the same day queues nothing new.
+    let again = dunning::run(&mut e.ws).unwrap();
+    assert_eq!((again.reminders, again.retries), (0, 0));
+    drain_at(&e, Clock::fixed(&day3).unwrap()).await;
+    let inv = invoices::show(&e.ws, &number).unwrap();
+    assert_eq!(inv.view.invoice.status, "paid");
+    assert_eq!(inv.payments.len(), 1);
+    let row = dunning::list(&e.ws, true).unwrap();
+    assert_eq!(row[0].stage, "settled");
+    // Paid: the order's chain ran.
+    assert_eq!(
+        orders::show(&e.ws, p.order_id).unwrap().progress,
+        "completed"
+    );
 }

@@ -204,7 +204,7 @@ pub fn change(ws: &mut Workspace, id: i64, req: &ChangeRequest) -> Result<Change
                 if let Some(inv) = &invoice {
                     let has_method = store_orders::default_payment_method(tx, client.id)?.is_some();
                     if inv.total_minor > 0 && has_method {
-                        jobs.push(charge::enqueue_charge(tx, ctx, inv.invoice_id, 1)?);
+                        jobs.push(charge::enqueue_charge(tx, ctx, inv.invoice_id, "first")?);
                     }
                 }
                 ChangeReport {

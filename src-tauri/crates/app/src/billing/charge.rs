@@ -156,13 +156,19 @@ pub async fn add_payment_method(
         .expect("the method was just stored"))
 }
 
-/// Queues attempt `n` to charge what is due on an invoice. The key `charge:INVOICE:N` is the
-/// payment's idempotency key at the gateway too.
-pub(crate) fn enqueue_charge(tx: &Connection, ctx: &Ctx, invoice_id: i64, n: u32) -> Result<i64> {
+/// Queues a charge of what is due on an invoice; `attempt` names it (`first`, `dunning-3`,
+/// `staff-2`). The key `charge:INVOICE:ATTEMPT` is the payment's idempotency key at the gateway
+/// too, so each named attempt charges at most once, however often its job runs.
+pub(crate) fn enqueue_charge(
+    tx: &Connection,
+    ctx: &Ctx,
+    invoice_id: i64,
+    attempt: &str,
+) -> Result<i64> {
     let subscription_id = store_orders::for_invoice(tx, invoice_id)?
         .first()
         .map(|o| o.subscription_id);
-    let key = format!("charge:{invoice_id}:{n}");
+    let key = format!("charge:{invoice_id}:{attempt}");
     let (id, _) = store_jobs::enqueue(
         tx,
         &NewJob {
@@ -171,7 +177,7 @@ pub(crate) fn enqueue_charge(tx: &Connection, ctx: &Ctx, invoice_id: i64, n: u32
             server_id: None,
             subscription_id,
             site_id: None,
-            payload: &json!({ "invoiceId": invoice_id, "attempt": n }),
+            payload: &json!({ "invoiceId": invoice_id, "attempt": attempt }),
             max_attempts: CHARGE_ATTEMPTS,
             deps: &[],
         },
@@ -197,10 +203,10 @@ pub fn request_charge(ws: &mut Workspace, invoice_id: i64) -> Result<i64> {
     }
     let n: u32 = ws.conn().query_row(
         "SELECT count(*) + 1 FROM jobs WHERE kind = ?1 AND idempotency_key LIKE ?2",
-        [PAYMENT_CHARGE, &format!("charge:{invoice_id}:%")],
+        [PAYMENT_CHARGE, &format!("charge:{invoice_id}:staff-%")],
         |r| r.get(0),
     )?;
-    ws.write(|tx, ctx| enqueue_charge(tx, ctx, invoice_id, n))
+    ws.write(|tx, ctx| enqueue_charge(tx, ctx, invoice_id, &format!("staff-{n}")))
 }
 
 /// What a charge job came to (its result).

@@ -171,17 +171,18 @@ fn step_invoice(
         }
     }
     let has_method = store_orders::default_payment_method(tx, client_id)?.is_some();
-    for (i, d) in p.retry_days.iter().enumerate() {
+    for d in &p.retry_days {
         if i64::from(*d) > days || !has_method {
             continue;
         }
         let step = format!("retry:{d}");
         if dunning::mark_done(tx, invoice_id, &step, &ctx.at)? {
-            // Attempt numbers after the first charge (1): 2, 3, ...
-            let n = u32::try_from(i).unwrap_or(0) + 2;
-            report
-                .jobs
-                .push(charge::enqueue_charge(tx, ctx, invoice_id, n)?);
+            report.jobs.push(charge::enqueue_charge(
+                tx,
+                ctx,
+                invoice_id,
+                &format!("dunning-{d}"),
+            )?);
             report.retries += 1;
         }
     }

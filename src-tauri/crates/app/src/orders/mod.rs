@@ -133,7 +133,7 @@ pub fn place(ws: &mut Workspace, req: &OrderRequest) -> Result<PlacedOrder> {
         }
         if let (Some(inv), false) = (&invoice, paid) {
             if r.pay == "stored" {
-                jobs.push(charge::enqueue_charge(tx, ctx, inv.invoice_id, 1)?);
+                jobs.push(charge::enqueue_charge(tx, ctx, inv.invoice_id, "first")?);
             }
         }
         let order = store_orders::get(tx, order_id)?;
@@ -244,7 +244,14 @@ pub fn set_shared_site(ws: &mut Workspace, product_code: &str, domain: Option<&s
     ws.write(|tx, ctx| {
         let before = store_orders::shared_site(tx, id)?;
         store_orders::set_shared_site(tx, id, domain)?;
-        ctx.audit(tx, "product", Some(id), "shared_site", before.as_ref(), domain.as_ref())
+        ctx.audit(
+            tx,
+            "product",
+            Some(id),
+            "shared_site",
+            before.as_ref(),
+            domain.as_ref(),
+        )
     })
 }
 
@@ -337,7 +344,10 @@ impl DomainProbe {
             Ok(Some(_)) => {
                 return Err(AppError::invalid(
                     "domain",
-                    format!("{} already exists on server {}", self.domain, self.server_name),
+                    format!(
+                        "{} already exists on server {}",
+                        self.domain, self.server_name
+                    ),
                 ))
             }
             Err(e) => {

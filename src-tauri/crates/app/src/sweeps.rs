@@ -1,0 +1,24 @@
+//! The periodic sweeps the app runs while it is open (and `hostdesk dunning run` / cron runs
+//! headless): each is idempotent — a step already taken is never taken again — so running them
+//! every hour, after a restart, or twice at once is harmless.
+
+use serde::Serialize;
+
+use crate::billing::dunning::{self, DunningReport};
+use crate::{Result, Workspace};
+
+/// How often the app sweeps.
+pub const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+#[derive(Debug, Clone, Default, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepReport {
+    pub dunning: DunningReport,
+}
+
+/// Runs every sweep that is due as of the workspace's clock.
+pub fn run(ws: &mut Workspace) -> Result<SweepReport> {
+    Ok(SweepReport {
+        dunning: dunning::run(ws)?,
+    })
+}
