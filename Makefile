@@ -10,6 +10,9 @@ APT_PACKAGES := libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libayatana-ap
 # The OS keyring: libdbus headers to build the Secret Service client (keyring crate), and for
 # make keyring-test a private D-Bus session with gnome-keyring.
 APT_PACKAGES += gnome-keyring dbus libdbus-1-dev
+# Real servers the domain tests start on loopback ports: PowerDNS Authoritative (SQLite backend),
+# the pebble ACME test server, and openssl to make pebble's test certificate.
+APT_PACKAGES += pdns-server pdns-backend-sqlite3 pebble openssl
 
 .PHONY: run test deps deps-system deps-ui deps-tools deps-python ui bindings check-bindings fmt-check clippy \
         rust-test keyring-test ui-check e2e screenshots bench clean-e2e

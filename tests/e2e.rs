@@ -696,3 +696,209 @@ async fn a_site_is_suspended_from_the_client_page_through_the_queue() {
     );
     c.close().await.unwrap();
 }
+
+/// Clicks the button whose text is `label` (waiting for it).
+async fn click_button(c: &Client, label: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(&format!(
+            "//button[normalize-space()='{label}' and not(@disabled)]"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make e2e`"]
+async fn an_order_placed_in_the_wizard_is_provisioned_on_the_client_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = demo_db(dir.path());
+    let mut ws = Workspace::open(&db, Clock::System).unwrap();
+    hostdesk_app::settings::set(&mut ws, "sandbox_delay_ms", "50-100").unwrap();
+    // the demo's products start on payment; this one starts at once, so "pay later" applies
+    hostdesk_app::orders::set_activation(&mut ws, "drupal-site", "immediate").unwrap();
+    // the chain ends with a welcome mail: a real SMTP server on loopback receives it
+    let smtp = hostdesk_testkit::RealSmtp::start();
+    hostdesk_app::mail::smtp::save_settings(
+        &mut ws,
+        &hostdesk_app::secrets::MemoryStore::default(),
+        &hostdesk_app::mail::SmtpSettingsInput {
+            host: "127.0.0.1".into(),
+            port: Some(i64::from(smtp.port())),
+            from_addr: "billing@atrium.test".into(),
+            from_name: "Atrium Hosting".into(),
+            security: hostdesk_app::mail::Security::None,
+            ..Default::default()
+        },
+        None,
+        false,
+    )
+    .unwrap();
+    let (client_id, client): (i64, String) = ws
+        .conn()
+        .query_row(
+            "SELECT id, name FROM clients WHERE status = 'active' ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    drop(ws);
+
+    let driver = start_driver_env(&db, None, &[("HOSTDESK_SECRETS", "env")]);
+    let c = open_app(&driver).await;
+    // the sandbox workspace shows its date and the test clock in the shell
+    let date = wait_text(&c, "[data-testid=clock-date]", |t| t.len() >= 10).await;
+    assert!(date.starts_with("20"), "{date}");
+    c.goto(&format!(
+        "{}#/clients/{client_id}",
+        c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .split('#')
+            .next()
+            .unwrap()
+    ))
+    .await
+    .unwrap();
+    wait_text(&c, ".client-page h1", |t| t.contains(&client)).await;
+    click_button(&c, "New order").await;
+    // the client is preselected: the wizard opens on the product step
+    let step = |name: &'static str| {
+        let c = c.clone();
+        async move {
+            c.wait()
+                .at_most(Duration::from_secs(20))
+                .for_element(Locator::Css(&format!(
+                    "[role=dialog] form[data-step={name}]"
+                )))
+                .await
+                .unwrap();
+        }
+    };
+    step("product").await;
+    c.find(Locator::Css(
+        "input[name=plan][value='product:drupal-site']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    wait_text(&c, "[data-testid=running-total]", |t| t.contains("EUR")).await;
+    screenshot(&c, "order-wizard").await;
+    click_button(&c, "Next").await;
+    step("options").await;
+    click_button(&c, "Next").await;
+    step("tier").await;
+    click_button(&c, "Next").await;
+    step("domain").await;
+    c.find(Locator::Css("input[name=domain]"))
+        .await
+        .unwrap()
+        .send_keys("e2e-shop")
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=pay][value=later]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let domain = wait_text(&c, "[data-testid=order-domain]", |t| {
+        t.contains("e2e-shop.sites.example.net")
+    })
+    .await;
+    assert!(
+        domain.contains("e2e-shop.sites.example.net on sandbox"),
+        "{domain}"
+    );
+    // Enter moves on, as Next does
+    c.find(Locator::Css("input[name=domain]"))
+        .await
+        .unwrap()
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .unwrap();
+    step("review").await;
+    let preview = wait_text(&c, "[data-testid=order-preview]", |t| {
+        t.contains("days)") && t.contains("e2e-shop.sites.example.net")
+    })
+    .await;
+    assert!(preview.contains("Drupal site"), "{preview}");
+    assert!(preview.contains("provisioned at once"), "{preview}");
+    screenshot(&c, "order-preview").await;
+    click_button(&c, "Place order").await;
+    let placed = wait_text(&c, "[data-testid=order-placed]", |t| t.contains("placed")).await;
+    assert!(placed.contains("jobs queued"), "{placed}");
+    click_button(&c, "Done").await;
+
+    // the client page follows the order's jobs until they are all done
+    let ws = Workspace::open(&db, Clock::System).unwrap();
+    let order_id: i64 = ws
+        .conn()
+        .query_row(
+            "SELECT id FROM orders WHERE domain = 'e2e-shop.sites.example.net'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let progress = format!("[data-testid=order-progress-{order_id}]");
+    let shown = wait_text(&c, &progress, |t| t.starts_with("completed")).await;
+    assert!(shown.starts_with("completed"), "{shown}");
+    let card = wait_text(&c, &format!("[data-testid=order-{order_id}]"), |t| {
+        t.contains("e2e-shop.sites.example.net")
+    })
+    .await;
+    assert!(card.contains("Drupal site"), "{card}");
+    // its jobs, one by one
+    c.find(Locator::XPath(&format!(
+        "//div[@data-testid='order-{order_id}']//button[normalize-space()='Jobs']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let jobs = wait_text(
+        &c,
+        &format!("[aria-label='Jobs of order {order_id}']"),
+        |t| t.contains("site.create"),
+    )
+    .await;
+    assert!(
+        jobs.contains("mail.send") && jobs.contains("succeeded"),
+        "{jobs}"
+    );
+    let _ = c
+        .execute(
+            "document.querySelector('[aria-label=Orders]').scrollIntoView({block: 'end'});",
+            vec![],
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(400)).await; // the progress bar's transition
+    screenshot(&c, "client-orders").await;
+    let remote: String = ws
+        .conn()
+        .query_row(
+            "SELECT status FROM sandbox_sites WHERE name = 'e2e-shop.sites.example.net'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(remote, "enabled", "the (simulated) server created the site");
+    assert_eq!(
+        smtp.wait_for(1, Duration::from_secs(5)).len(),
+        1,
+        "the welcome mail"
+    );
+
+    // the test clock moves the sandbox workspace a month ahead
+    click_button(&c, "+1 month").await;
+    let moved = wait_text(&c, "[data-testid=clock-date]", |t| t.contains("+30 days")).await;
+    assert!(moved.contains("(+30 days)"), "{moved}");
+    c.close().await.unwrap();
+}

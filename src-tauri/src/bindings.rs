@@ -3,7 +3,10 @@
 //! the same test fails when the committed file is stale.
 
 use crate::commands::*;
+use crate::domain_commands::*;
+use crate::lifecycle_commands::*;
 use crate::orders_commands::*;
+use crate::usage_commands::*;
 
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
@@ -65,6 +68,39 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             get_clock,
             advance_clock,
             reset_clock,
+            get_client_usage,
+            get_usage_history,
+            get_usage_fleet,
+            collect_usage,
+            set_quota,
+            dismiss_usage_alert,
+            list_usage_alerts,
+            get_backup_panel,
+            back_up_site,
+            restore_backup,
+            prune_backups,
+            get_backup_policies,
+            set_backup_policy,
+            list_expiring,
+            run_expire_check,
+            convert_subscription,
+            set_subscription_term,
+            get_term_policy,
+            set_term_policy,
+            set_trial_days,
+            check_domains,
+            register_domain,
+            list_domains,
+            get_site_tls,
+            verify_domain,
+            set_site_ssl,
+            upload_ssl_bundle,
+            check_site_certificate,
+            list_expiring_domains,
+            get_domain_settings,
+            set_registrar_settings,
+            set_dns_settings,
+            set_acme_settings,
         ])
 }
 

@@ -3,9 +3,12 @@
 
 mod bindings;
 mod commands;
+mod domain_commands;
+mod lifecycle_commands;
 mod orders_commands;
 mod queue;
 mod state;
+mod usage_commands;
 
 use clap::Parser;
 
@@ -37,7 +40,9 @@ fn main() {
         .setup(move |app| {
             specta.mount_events(app);
             if let Some((db, clock)) = runner_target {
-                let stop = queue::start(app.handle().clone(), db, clock, status_for_setup);
+                let stop = queue::start(app.handle().clone(), db.clone(), clock, status_for_setup);
+                lifecycle_commands::spawn_backup_schedule(db.clone(), clock, stop.subscribe());
+                usage_commands::start_schedule(db, clock, stop.subscribe());
                 tauri::Manager::manage(app, stop);
             }
             Ok(())

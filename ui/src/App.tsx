@@ -9,19 +9,23 @@ import { NavBar } from "./features/shell/NavBar";
 import { JobsScreen } from "./features/jobs/JobsScreen";
 import { InvoicesScreen } from "./features/invoices/InvoicesScreen";
 import { ServersScreen } from "./features/servers/ServersScreen";
+import { OutboxScreen } from "./features/outbox/OutboxScreen";
+import { OrdersScreen } from "./features/orders/OrdersScreen";
+import { UsageScreen } from "./features/usage/UsageScreen";
+import { ExpiringScreen } from "./features/lifecycle/ExpiringScreen";
 import { useLiveQueue } from "./lib/useLiveQueue";
 
 export function App() {
   const route = useRoute();
   useLiveQueue();
 
-  // Alt+1..8 jump between sections; "/" focuses the page's search box.
+  // Alt+1..9 jump between sections; "/" focuses the page's search box.
   useEffect(() => {
-    const order: Section[] = ["dashboard", "clients", "catalog", "orders", "invoices", "jobs", "servers", "settings"];
+    const order: Section[] = ["dashboard", "clients", "catalog", "orders", "invoices", "jobs", "servers", "outbox", "settings"];
     const onKey = (e: KeyboardEvent) => {
       const target = e.target as HTMLElement | null;
       const typing = target && ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName);
-      if (e.altKey && /^[1-8]$/.test(e.key)) {
+      if (e.altKey && /^[1-9]$/.test(e.key)) {
         e.preventDefault();
         navigate({ section: order[Number(e.key) - 1] });
       } else if (e.key === "/" && !typing) {
@@ -43,12 +47,13 @@ export function App() {
         {route.section === "dashboard" && <Dashboard />}
         {route.section === "clients" && (route.id ? <ClientPage id={route.id} /> : <ClientsScreen />)}
         {route.section === "catalog" && <CatalogScreen />}
-        {route.section === "orders" && (
-          <EmptySection title="Orders" what="Orders — placing a product or kit for a client, with its price preview and first invoice — arrive with the order workflow." />
-        )}
+        {route.section === "orders" && <OrdersScreen />}
         {route.section === "invoices" && <InvoicesScreen />}
         {route.section === "jobs" && <JobsScreen />}
         {route.section === "servers" && <ServersScreen />}
+        {route.section === "outbox" && <OutboxScreen />}
+        {route.section === "usage" && <UsageScreen />}
+        {route.section === "expiring" && <ExpiringScreen />}
         {route.section === "settings" && (
           <EmptySection title="Settings" what="Workspace settings (staff name, default billing day, mail) will be edited here; today the CLI holds them." />
         )}

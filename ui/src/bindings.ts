@@ -289,6 +289,533 @@ async siteAction(siteId: number, action: SiteAction) : Promise<Result<number, Ap
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * The outbox, newest first (optionally one state).
+ */
+async listOutbox(mailState: string | null) : Promise<Result<OutboxMail[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_outbox", { mailState }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async getOutboxMail(id: number) : Promise<Result<MailDetail, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_outbox_mail", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Queues a failed mail again (and its send job).
+ */
+async retryOutboxMail(id: number) : Promise<Result<OutboxMail, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("retry_outbox_mail", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The SMTP settings; says whether a password is set, never what it is.
+ */
+async getMailSettings() : Promise<Result<SmtpSettings, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_mail_settings") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Saves the SMTP settings; a password (if given) goes to the keyring, never to the database.
+ */
+async saveMailSettings(settings: SmtpSettingsInput, password: string | null, clearPassword: boolean) : Promise<Result<SmtpSettings, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("save_mail_settings", { settings, password, clearPassword }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Queues a test mail to this address.
+ */
+async sendTestMail(to: string) : Promise<Result<EnqueuedMail, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("send_test_mail", { to }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async quoteOrder(request: OrderRequest) : Promise<Result<Quote, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("quote_order", { request }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Asks the order's server whether the domain is free there.
+ */
+async checkOrderDomain(request: OrderRequest) : Promise<Result<DomainCheck, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("check_order_domain", { request }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async placeOrder(request: OrderRequest) : Promise<Result<PlacedOrder, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("place_order", { request }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async listOrders(clientId: number | null) : Promise<Result<OrderView[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_orders", { clientId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async getOrder(id: number) : Promise<Result<OrderView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_order", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async approveOrder(id: number) : Promise<Result<OrderView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("approve_order", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async listPaymentMethods(clientId: number) : Promise<Result<PaymentMethod[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_payment_methods", { clientId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async chargeInvoice(invoiceId: number) : Promise<Result<number, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("charge_invoice", { invoiceId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async changeSubscription(id: number, request: ChangeRequest) : Promise<Result<ChangeReport, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("change_subscription", { id, request }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async cancelSubscription(id: number, immediately: boolean) : Promise<Result<CancelReport, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cancel_subscription", { id, immediately }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async listDunning(all: boolean) : Promise<Result<DunningView[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_dunning", { all }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async runDunning() : Promise<Result<DunningReport, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("run_dunning") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async getDunningPolicy() : Promise<Result<DunningPolicy, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_dunning_policy") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setDunningPolicy(policy: DunningPolicy) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_dunning_policy", { policy }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async getClock() : Promise<Result<ClockView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_clock") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async advanceClock(days: number) : Promise<Result<ClockView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("advance_clock", { days }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async resetClock() : Promise<Result<ClockView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("reset_clock") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * A client's usage against its quotas this period, per subscription, with its open alerts.
+ */
+async getClientUsage(clientId: number) : Promise<Result<ClientUsage, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_client_usage", { clientId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * A subscription's daily history of one resource (for its chart).
+ */
+async getUsageHistory(subscriptionId: number, resource: string, days: number) : Promise<Result<ResourceHistory, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_usage_history", { subscriptionId, resource, days }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The subscriptions nearest to or over their quotas, and the open alerts.
+ */
+async getUsageFleet(minPercent: number, limit: number) : Promise<Result<Fleet, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_usage_fleet", { minPercent, limit }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Queues a collection now (one server by name, or every server); the app's runner runs it.
+ */
+async collectUsage(server: string | null) : Promise<Result<number[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("collect_usage", { server }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Sets a subscription's limit of a resource (None: unlimited); pushed where enforced.
+ */
+async setQuota(subscriptionId: number, resource: string, limit: number | null) : Promise<Result<QuotaChange, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_quota", { subscriptionId, resource, limit }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async dismissUsageAlert(id: number) : Promise<Result<boolean, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("dismiss_usage_alert", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Open alerts of one client or all (newest first).
+ */
+async listUsageAlerts(clientId: number | null) : Promise<Result<UsageAlert[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_usage_alerts", { clientId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * A site's backups, its schedule and retention, and what its server can do.
+ */
+async getBackupPanel(siteId: number) : Promise<Result<BackupPanel, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_backup_panel", { siteId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Queues a backup of the site now.
+ */
+async backUpSite(siteId: number) : Promise<Result<QueuedBackup, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("back_up_site", { siteId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Queues a restore of the site from the chosen backup; returns the job id.
+ */
+async restoreBackup(siteId: number, backupId: number) : Promise<Result<number, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("restore_backup", { siteId, backupId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Applies retention to one site (or every site).
+ */
+async pruneBackups(siteId: number | null, dryRun: boolean) : Promise<Result<PruneReport, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("prune_backups", { siteId, dryRun }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async getBackupPolicies() : Promise<Result<BackupPolicyView[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_backup_policies") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setBackupPolicy(request: BackupPolicyRequest) : Promise<Result<BackupPolicyView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_backup_policy", { request }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Trials and fixed terms ending within `days` (and those ended, waiting for deletion).
+ */
+async listExpiring(days: number) : Promise<Result<ExpiringItem[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_expiring", { days }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async runExpireCheck() : Promise<Result<ExpiryReport, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("run_expire_check") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Turns a trial or fixed term into an ongoing subscription (optionally another product).
+ */
+async convertSubscription(id: number, product: string | null) : Promise<Result<ConvertReport, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("convert_subscription", { id, product }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setSubscriptionTerm(id: number, expiresOn: string) : Promise<Result<Subscription, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_subscription_term", { id, expiresOn }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async getTermPolicy() : Promise<Result<TermPolicy, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_term_policy") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setTermPolicy(policy: TermPolicy) : Promise<Result<TermPolicy, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_term_policy", { policy }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * A product's trial length in days (None: no trial).
+ */
+async setTrialDays(product: string, days: number | null) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_trial_days", { product, days }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Asks the registrar whether names are free, with their price. The workspace is not locked
+ * while the registrar answers.
+ */
+async checkDomains(domains: string[], years: number) : Promise<Result<DomainAvailability[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("check_domains", { domains, years }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async registerDomain(request: RegisterRequest) : Promise<Result<Queued, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("register_domain", { request }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async listDomains(clientId: number | null) : Promise<Result<Domain[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_domains", { clientId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * A site's domain (with the records an owned domain needs) and certificate.
+ */
+async getSiteTls(siteId: number) : Promise<Result<SiteTls, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_site_tls", { siteId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Looks an owned domain's records up now and records the outcome.
+ */
+async verifyDomain(domain: string) : Promise<Result<Verification, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("verify_domain", { domain }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Sets a site's certificate level (none or automatic); returns the `ssl.set` job.
+ */
+async setSiteSsl(siteId: number, level: string) : Promise<Result<number, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_site_ssl", { siteId, level }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Uploads a bundle: the chain to the database, the private key to the keyring only.
+ */
+async uploadSslBundle(upload: BundleUpload, keyPem: string) : Promise<Result<number, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("upload_ssl_bundle", { upload, keyPem }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Queues a check of the certificate a site serves.
+ */
+async checkSiteCertificate(siteId: number) : Promise<Result<number, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("check_site_certificate", { siteId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Registered domains and certificates that end within `within_days`.
+ */
+async listExpiringDomains(withinDays: number) : Promise<Result<Expiring[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_expiring_domains", { withinDays }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async getDomainSettings() : Promise<Result<DomainSettings, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_domain_settings") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setRegistrarSettings(settings: RegistrarSettings, key: string | null) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_registrar_settings", { settings, key }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setDnsSettings(settings: DnsSettings, key: string | null) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_dns_settings", { settings, key }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setAcmeSettings(settings: AcmeSettings) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_acme_settings", { settings }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -320,6 +847,22 @@ target: string;
  */
 role: string }
 /**
+ * The ACME CA Caddy servers get certificates from (default: Caddy's own defaults).
+ */
+export type AcmeSettings = { 
+/**
+ * The ACME directory URL.
+ */
+ca: string | null; email: string | null; 
+/**
+ * PEM files on the web server that the CA's HTTPS chains to.
+ */
+trustedRoots: string[]; 
+/**
+ * A PEM file on this machine to verify served certificates with (a private CA).
+ */
+checkRoots: string | null }
+/**
  * The app's one error type; crosses IPC as `{ code, message, fields }`.
  */
 export type AppError = { code: ErrorCode; message: string; 
@@ -332,6 +875,59 @@ export type Attempt = { attempt: number; startedAt: string; finishedAt: string |
  * An audit entry for the UI: the snapshots as JSON text.
  */
 export type AuditEntryDto = { id: number; at: string; actor: string; action: string; before: string | null; after: string | null }
+/**
+ * A site's backup panel: what its server can do, its schedule and retention, its backups.
+ */
+export type BackupPanel = { site: SiteRow; canBackUp: boolean; canRestore: boolean; schedule: Schedule; retention: RetentionPolicy; 
+/**
+ * When its next scheduled backup is due (RFC 3339), if it has a schedule.
+ */
+nextBackupAt: string | null; backups: BackupView[] }
+/**
+ * What to change: the default (no product) or a product's; `reset` makes a product follow the
+ * default again.
+ */
+export type BackupPolicyRequest = { product: string | null; schedule: Schedule | null; retention: RetentionPolicy | null; reset: boolean }
+/**
+ * A schedule and retention as staff see it: the workspace default (no product) or a product's.
+ */
+export type BackupPolicyView = { productCode: string | null; schedule: Schedule; retention: RetentionPolicy; 
+/**
+ * Whether the product sets them itself (else it follows the default).
+ */
+ownSchedule: boolean; ownRetention: boolean }
+/**
+ * A backup as Hostdesk records it.
+ */
+export type BackupRow = { id: number; siteId: number; domain: string; 
+/**
+ * scheduled, manual or final (the last one before an expired site was deleted: kept).
+ */
+reason: string; description: string; 
+/**
+ * The server's id of the backup (Aegir bid); None until known.
+ */
+remoteId: string | null; 
+/**
+ * requested, done, failed, deleting or deleted.
+ */
+state: string; takenAt: string | null; sizeBytes: number | null; jobId: number | null; deleteJobId: number | null; createdAt: string }
+/**
+ * A backup as the site's backup panel shows it.
+ */
+export type BackupView = { backup: BackupRow; 
+/**
+ * The state of its backup job (a dead job leaves the backup `requested`).
+ */
+jobState: string | null; 
+/**
+ * Why retention keeps it (None: it is not a done, prunable backup, or it will be pruned).
+ */
+keptFor: KeptFor | null; 
+/**
+ * Retention will drop it at the next prune.
+ */
+prunable: boolean; restorable: boolean }
 export type BillRunOptions = { 
 /**
  * Bill what is due on or before this date (YYYY-MM-DD, each client's local calendar);
@@ -356,6 +952,14 @@ clientsDue: number; clientsBilled: number; invoices: IssuedInvoice[]; lines: num
  */
 cancelled: boolean }
 /**
+ * A bundle staff upload for a site: its certificate chain (public) and private key.
+ */
+export type BundleUpload = { siteId: number; 
+/**
+ * The certificate first, then its intermediates (PEM).
+ */
+certificatePem: string }
+/**
  * One site as a server reported it.
  */
 export type CachedSite = { name: string; remoteId: string | null; 
@@ -363,10 +967,49 @@ export type CachedSite = { name: string; remoteId: string | null;
  * active, queued, suspended or deleted.
  */
 status: string; plan: string | null; client: string | null }
+export type CancelReport = { 
+/**
+ * The first day without service.
+ */
+endsOn: string; immediately: boolean; 
+/**
+ * The credit note of the unused part (immediate cancellations).
+ */
+creditNote: string | null; credit: string | null; jobs: number[] }
 /**
  * The whole catalog as the Catalog screen shows it.
  */
 export type CatalogOverview = { products: Product[]; options: ProductOption[]; tiers: Tier[]; kits: Kit[] }
+export type Certificate = { id: number; siteId: number; domain: string; 
+/**
+ * none, automatic or bundled.
+ */
+level: string; 
+/**
+ * pending, active or failed.
+ */
+state: string; 
+/**
+ * Whether a bundle was uploaded (its chain is public; its key is in the keyring).
+ */
+hasBundle: boolean; issuer: string | null; serial: string | null; notBefore: string | null; notAfter: string | null; checkedAt: string | null; error: string | null; createdAt: string; updatedAt: string }
+export type ChangeReport = { 
+/**
+ * `immediate` (an upgrade) or `at_period_end`.
+ */
+when: string; 
+/**
+ * The day the new plan starts.
+ */
+effective: string; oldPrice: string; newPrice: string; 
+/**
+ * The upgrade's invoice (credit + charge lines).
+ */
+invoice: IssuedInvoice | null; jobs: number[] }
+/**
+ * What to change: another product, options set (`option=choice`) or removed, another tier.
+ */
+export type ChangeRequest = { product: string | null; setOptions: string[]; removeOptions: string[]; tier: string | null }
 export type Choice = { id: number; code: string; name: string; quota: QuotaValue | null; feature: string; ssl: string | null; domainMode: string | null; prices: PriceRow[] }
 export type Client = { id: number; kind: string; name: string; email: string; phone: string; address: string; country: string | null; taxId: string; currency: string; timezone: string; billingDay: number; notes: string; status: string; createdAt: string; updatedAt: string }
 /**
@@ -402,6 +1045,25 @@ export type ClientSort = "name" | "email" | "created" | "status"
  * Active clients are billed; suspended ones have their sites disabled; closed ones are history.
  */
 export type ClientStatus = "active" | "suspended" | "closed"
+export type ClientUsage = { clientId: number; clientName: string; 
+/**
+ * The client's sites (not deleted) and its site quota over its subscriptions (None: no
+ * limit).
+ */
+sites: number; sitesLimit: number | null; subscriptions: SubscriptionUsage[]; 
+/**
+ * Open 80% / 100% alerts.
+ */
+alerts: UsageAlert[] }
+export type ClockView = { 
+/**
+ * The workspace's "now" (RFC 3339).
+ */
+now: string; offsetDays: number; 
+/**
+ * Whether the clock may be moved here.
+ */
+sandbox: boolean }
 /**
  * Exactly what failed when talking to a server.
  */
@@ -444,8 +1106,75 @@ export type Contact = { id: number; clientId: number; name: string; email: strin
  */
 export type ContactDraft = { name: string; email: string; phone: string; role: ContactRole | null }
 export type ContactRole = "owner" | "billing" | "technical"
+/**
+ * What [`convert`] did.
+ */
+export type ConvertReport = { subscriptionId: number; state: string; 
+/**
+ * Sites enabled again (`site.unsuspend` jobs).
+ */
+jobs: number[]; 
+/**
+ * The change of product, when one was asked for.
+ */
+change: ChangeReport | null }
 export type CreditNote = { id: number; invoiceId: number; number: string; reason: string; netMinor: number; taxMinor: number; totalMinor: number; issuedAt: string }
 export type DemoOutcome = "loaded" | "already_loaded"
+/**
+ * The reseller's DNS server as staff set it (the key goes to the keyring).
+ */
+export type DnsSettings = { 
+/**
+ * The PowerDNS API, e.g. `https://dns.example.net:8081`.
+ */
+apiUrl: string | null; 
+/**
+ * The zones' name servers (at least two).
+ */
+nameservers: string[]; 
+/**
+ * The address sites' A records point at when the server has no `publicIp` option.
+ */
+defaultIp: string | null; 
+/**
+ * Where owned domains' records are checked: `system`, or `IP[:PORT]` of a DNS server.
+ */
+resolver: string | null }
+export type DnsSettingsView = { apiUrl: string | null; nameservers: string[]; defaultIp: string | null; resolver: string | null; keyStored: boolean; keyStore: string }
+export type Domain = { id: number; name: string; 
+/**
+ * subdomain, owned or registered.
+ */
+mode: string; clientId: number | null; clientName: string | null; subscriptionId: number | null; siteId: number | null; orderId: number | null; 
+/**
+ * pending, verifying, active, failed, expired or released.
+ */
+state: string; registrar: string | null; registrarId: string | null; years: number; costMinor: number | null; costCurrency: string | null; registeredOn: string | null; expiresOn: string | null; autoRenew: boolean; invoiceId: number | null; refundMinor: number; creditNote: string | null; dnsZone: string | null; targetIp: string | null; verifiedAt: string | null; checkedAt: string | null; error: string | null; createdAt: string; updatedAt: string }
+/**
+ * Whether a name is free at the registrar, with its price.
+ */
+export type DomainAvailability = { domain: string; available: boolean; premium: boolean; 
+/**
+ * What the registrar charges the reseller for the registration (all the years).
+ */
+price: string | null; currency: string | null; years: number; 
+/**
+ * Hostdesk already has this domain.
+ */
+known: boolean; note: string | null }
+/**
+ * What the server said about the order's domain.
+ */
+export type DomainCheck = { domain: string; serverName: string; 
+/**
+ * Some(true): free on the server; Some(false): taken; None: the server could not be asked
+ * (offline): the order may still be placed, and its site job will say if the name is taken.
+ */
+free: boolean | null; message: string }
+/**
+ * The registrar, DNS and ACME settings (whether keys are stored; never the keys).
+ */
+export type DomainSettings = { registrar: RegistrarSettingsView; dns: DnsSettingsView; acme: AcmeSettings }
 /**
  * What staff must resolve between the server and Hostdesk.
  */
@@ -458,6 +1187,44 @@ remoteOnly: CachedSite[];
  * Active or suspended in Hostdesk, absent (or deleted) on the server.
  */
 localOnly: LocalSite[]; statusDiffers: StatusDiff[] }
+/**
+ * Days are counted from the invoice's due date, in the client's calendar.
+ */
+export type DunningPolicy = { reminderDays: number[]; retryDays: number[]; 
+/**
+ * Suspend after this many days (0: never suspend).
+ */
+graceDays: number; 
+/**
+ * Cancel the subscriptions after this many days (0: never).
+ */
+terminateAfterDays: number }
+/**
+ * What a sweep did.
+ */
+export type DunningReport = { overdue: number; reminders: number; retries: number; suspended: number; terminated: number; 
+/**
+ * Subscriptions whose cancellation date came.
+ */
+cancelled: number; jobs: number[] }
+export type DunningRow = { invoiceId: number; invoiceNumber: string | null; clientId: number; clientName: string; stage: string; 
+/**
+ * The steps taken, e.g. `reminder:3`, `retry:1`, `suspend`.
+ */
+done: string[]; startedOn: string; balanceMinor: number; currency: string; updatedAt: string }
+/**
+ * An invoice in dunning as the Dunning screen shows it: its balance written by the core and
+ * how many days past its due date it is in the client's calendar.
+ */
+export type DunningView = { row: DunningRow; balance: string; daysOverdue: number }
+/**
+ * What [`enqueue`] did.
+ */
+export type EnqueuedMail = { outboxId: number; jobId: number; messageId: string; 
+/**
+ * False: a mail with this dedupe key was already queued (nothing new was written).
+ */
+created: boolean }
 /**
  * What kind of failure: the UI reacts to the code, people read the message.
  */
@@ -473,8 +1240,119 @@ export type ErrorCode =
 /**
  * The database was written by a newer Hostdesk.
  */
-"database_too_new" | "database" | "io" | "internal"
+"database_too_new" | "database" | 
+/**
+ * A remote server or payment gateway failed or refused.
+ */
+"remote" | "io" | "internal"
+/**
+ * A domain registration or a certificate that ends soon.
+ */
+export type Expiring = { 
+/**
+ * `domain` or `certificate`.
+ */
+kind: string; 
+/**
+ * The domain row's or the certificate row's id.
+ */
+id: number; name: string; siteId: number | null; clientId: number | null; clientName: string | null; 
+/**
+ * `YYYY-MM-DD` (a domain) or RFC 3339 (a certificate).
+ */
+expires: string; state: string; 
+/**
+ * Whether the domain renews with its subscription; a certificate of level `automatic`.
+ */
+renews: boolean }
+/**
+ * Something that ends soon: a trial, a fixed term, a registered domain or a certificate (those
+ * two from [`crate::domains::expiring_soon`]).
+ */
+export type ExpiringItem = { 
+/**
+ * trial, term, domain or certificate.
+ */
+kind: string; 
+/**
+ * What ends: the product, or the domain.
+ */
+subject: string; clientId: number | null; clientName: string; subscriptionId: number | null; 
+/**
+ * The sites concerned (domains), comma-separated.
+ */
+sites: string | null; expiresOn: string; 
+/**
+ * Negative once it has ended.
+ */
+daysLeft: number; 
+/**
+ * Trials and terms: running (ends soon) or expired (disabled, waiting for deletion);
+ * domains and certificates: their state.
+ */
+stage: string; 
+/**
+ * A domain that renews with its subscription, an automatic certificate.
+ */
+renews: boolean }
+/**
+ * What a sweep did.
+ */
+export type ExpiryReport = { 
+/**
+ * Subscriptions with a step taken.
+ */
+subscriptions: number; reminders: number; expired: number; 
+/**
+ * Last backups queued before deletion.
+ */
+backedUp: number; 
+/**
+ * Sites whose deletion was queued.
+ */
+deleted: number; 
+/**
+ * Reminders about registered domains and certificates that do not renew by themselves.
+ */
+domainReminders: number; 
+/**
+ * What the sweep could not do and staff should (a server that cannot back up, ...).
+ */
+held: string[]; jobs: number[] }
 export type FieldErrorDto = { field: string; message: string }
+/**
+ * The fleet view: the subscriptions nearest to or over their quotas.
+ */
+export type Fleet = { rows: FleetRow[]; 
+/**
+ * Open alerts, newest first.
+ */
+alerts: UsageAlert[]; 
+/**
+ * When the newest collection finished (None: never).
+ */
+lastCollected: string | null }
+/**
+ * One line of the fleet view: a subscription's latest period of a resource with a limit.
+ */
+export type FleetRow = { clientId: number; clientName: string; subscriptionId: number; productName: string; resource: string; used: number; limit: number; percent: number; periodStart: string; periodEnd: string; at: string }
+/**
+ * One day of a resource's history chart.
+ */
+export type HistoryPoint = { day: string; 
+/**
+ * The day's peak (levels) or the MB served that day (bandwidth).
+ */
+value: number; 
+/**
+ * What counts against the quota as of that day: the peak (levels), or the MB served since
+ * the period started (bandwidth).
+ */
+total: number; 
+/**
+ * The limit then (None: unlimited).
+ */
+limit: number | null }
 export type ImportReport = { rows: number; imported: number; errors: ImportRowError[]; 
 /**
  * True when nothing was written because of errors (all-or-nothing).
@@ -510,6 +1388,10 @@ export type JobsChanged = {
  * The last job that changed, and what happened to it.
  */
 jobId: number; what: string }
+/**
+ * Why a backup is kept.
+ */
+export type KeptFor = { daily: boolean; weekly: boolean; monthly: boolean }
 export type Kit = { id: number; code: string; name: string; productCode: string; tierCode: string | null; 
 /**
  * `option=choice` codes.
@@ -524,13 +1406,104 @@ facts: string | null; flagged: boolean }
  * A local site, as drift names it.
  */
 export type LocalSite = { siteId: number; domain: string; status: string; remoteId: string | null }
+/**
+ * One mail with its send job and that job's attempts.
+ */
+export type MailDetail = { mail: OutboxMail; job: Job | null; attempts: Attempt[] }
+export type Order = { id: number; clientId: number; clientName: string; subscriptionId: number; siteId: number | null; invoiceId: number | null; invoiceNumber: string | null; domain: string; pay: string; state: string; 
+/**
+ * The price preview the order was placed with (JSON text).
+ */
+quote: string; error: string | null; createdAt: string; updatedAt: string }
+/**
+ * What staff order for a client.
+ */
+export type OrderRequest = { clientId: number; 
+/**
+ * A product code, or
+ */
+product: string | null; 
+/**
+ * a kit code (its product, preselected options and tier at the kit price).
+ */
+kit: string | null; 
+/**
+ * `option=choice` codes; they replace a kit's choice for the same option.
+ */
+options: string[]; 
+/**
+ * A support tier code (default: the kit's).
+ */
+tier: string | null; 
+/**
+ * month (default), quarter or year.
+ */
+period: string | null; 
+/**
+ * A full domain, or a single label made a subdomain of the server's master domain.
+ */
+domain: string; 
+/**
+ * A server name (default: the server named like the product's server group, or the only
+ * server).
+ */
+server: string | null; 
+/**
+ * stored, manual or later (default: stored when the client has a stored payment method,
+ * else manual).
+ */
+pay: string | null; 
+/**
+ * Place it even beyond the client's quota (staff's explicit override, recorded in the
+ * audit log). Without it such an order is refused.
+ */
+overrideQuota?: boolean }
+/**
+ * An order with its invoice status and its jobs.
+ */
+export type OrderView = { order: Order; invoiceStatus: string | null; jobs: Job[]; 
+/**
+ * Jobs succeeded / all: provisioning is complete when they are equal.
+ */
+jobsDone: number; jobsTotal: number; 
+/**
+ * `completed` once every job succeeded, `failed` if one is dead, else the stored state.
+ */
+progress: string }
+export type OutboxMail = { id: number; clientId: number | null; toAddr: string; toName: string; subject: string; bodyText: string; kind: string; dedupeKey: string; messageId: string; state: string; attempts: number; lastError: string | null; createdAt: string; sentAt: string | null; updatedAt: string; 
+/**
+ * The `mail.send` job that sends it (key `mail:<id>`).
+ */
+jobId: number | null }
 export type Payment = { id: number; invoiceId: number | null; method: string; reference: string; amountMinor: number; currency: string; state: string; gatewayRef: string | null; error: string | null; createdAt: string }
+export type PaymentMethod = { id: number; clientId: number; 
+/**
+ * `stripe` or `authnet`.
+ */
+gateway: string; customerRef: string; methodRef: string; label: string; createdAt: string }
 export type PaymentOutcome = { paymentId: number; status: string; applied: string; 
 /**
  * What was paid beyond the balance, now on the client's credit.
  */
 overpayment: string; balance: string }
 export type Period = "month" | "quarter" | "year"
+/**
+ * A subscription's usage of a resource in one billing period.
+ */
+export type PeriodUsage = { subscriptionId: number; resource: string; periodStart: string; periodEnd: string; used: number; 
+/**
+ * None: no limit.
+ */
+limit: number | null; 
+/**
+ * `used` x 100 / `limit` (rounded down); None without a limit.
+ */
+percent: number | null; at: string }
+export type PlacedOrder = { orderId: number; subscriptionId: number; siteId: number | null; invoice: IssuedInvoice | null; state: string; 
+/**
+ * The jobs queued now: the charge, or the provisioning chain.
+ */
+jobs: number[]; quote: Quote }
 /**
  * One price as typed: `9.95` EUR per month.
  */
@@ -564,9 +1537,42 @@ productCode: string | null; code: string; name: string; choices: Choice[] }
  */
 export type ProductStateCount = { productCode: string; productName: string; state: string; count: number }
 /**
+ * What [`prune`] did (or, with `dry_run`, would do).
+ */
+export type PruneReport = { dryRun: boolean; sites: number; kept: number; 
+/**
+ * The backups retention drops, with their delete jobs (0 in a dry run).
+ */
+deleting: QueuedBackup[] }
+/**
  * The queue at a glance: jobs per state, and why the runner stopped if it did.
  */
 export type QueueOverview = { counts: StateCount[]; runnerError: string | null }
+/**
+ * A registration queued.
+ */
+export type Queued = { domain: Domain; jobs: number[] }
+/**
+ * A backup queued: its row and its job.
+ */
+export type QueuedBackup = { backupId: number; jobId: number; siteId: number; domain: string }
+/**
+ * What `quota set` did.
+ */
+export type QuotaChange = { subscriptionId: number; resource: string; 
+/**
+ * The limit before (None: unlimited or none).
+ */
+before: number | null; limit: number | null; 
+/**
+ * Used this period, and its share of the new limit.
+ */
+used: number; percent: number | null; 
+/**
+ * The `quota.set` jobs that push it to the servers (none when no server enforces it or
+ * nothing changed).
+ */
+jobs: number[] }
 export type QuotaRow = { resource: string; 
 /**
  * None: unlimited.
@@ -577,9 +1583,137 @@ limit: number | null }
  */
 export type QuotaValue = { resource: Resource; limit: number | null }
 /**
+ * The price preview of an order.
+ */
+export type Quote = { clientName: string; productCode: string; productName: string; kitCode: string | null; tierCode: string | null; choices: string[]; currency: string; period: string; parts: QuotePart[]; 
+/**
+ * The price of every full period.
+ */
+recurring: string; recurringMinor: number; 
+/**
+ * The first charge covers [from, to): the order date to the client's billing day.
+ */
+firstFrom: string; firstTo: string; days: number; daysInPeriod: number; firstNet: string; taxRateBps: number; firstTax: string; firstTotal: string; firstTotalMinor: number; taxNote: string | null; 
+/**
+ * The site's full domain.
+ */
+domain: string; serverName: string; 
+/**
+ * How the subscription starts: on_payment, immediate or approval.
+ */
+activation: string; pay: string }
+export type QuotePart = { kind: string; label: string; amount: string }
+/**
+ * A DNS record the client must set for an owned domain.
+ */
+export type RecordToSet = { name: string; type: string; value: string }
+/**
+ * What staff ask to register outside an order.
+ */
+export type RegisterRequest = { domain: string; years: number; clientId: number; 
+/**
+ * The subscription whose renewal pays for it (renewed with it).
+ */
+subscriptionId: number | null; 
+/**
+ * Create its zone on the reseller's DNS server too.
+ */
+zone: boolean }
+/**
+ * The registrant contact of new registrations (the reseller's details; each registration
+ * puts the client's name in the organization and the client's e-mail).
+ */
+export type RegistrantContact = { firstName: string; lastName: string; organization: string; address1: string; city: string; stateProvince: string; postalCode: string; 
+/**
+ * ISO 3166-1 alpha-2.
+ */
+country: string; 
+/**
+ * `+CC.NUMBER`, e.g. `+33.612345678`.
+ */
+phone: string; email: string }
+/**
+ * The registrar as staff set it (the key goes to the keyring).
+ */
+export type RegistrarSettings = { 
+/**
+ * `namecheap`.
+ */
+kind: string | null; 
+/**
+ * The API endpoint (default: Namecheap's production endpoint).
+ */
+endpoint: string | null; apiUser: string; 
+/**
+ * The public IPv4 address calls come from (on the registrar's allow list).
+ */
+clientIp: string; 
+/**
+ * The registrant contact (the reseller's details).
+ */
+contact: RegistrantContact | null }
+export type RegistrarSettingsView = { kind: string; endpoint: string | null; apiUser: string | null; clientIp: string | null; contact: RegistrantContact; keyStored: boolean; keyStore: string }
+/**
  * Measured things a quota can limit.
  */
 export type Resource = "sites" | "disk_mb" | "bandwidth_mb" | "users" | "domains" | "mailboxes"
+export type ResourceHistory = { subscriptionId: number; resource: string; label: string; unit: string; flow: boolean; limit: number | null; 
+/**
+ * Daily, oldest first (days without samples are left out).
+ */
+points: HistoryPoint[]; 
+/**
+ * The periods recorded, oldest first (at most 12).
+ */
+periods: PeriodUsage[] }
+/**
+ * One resource of a subscription in its current period.
+ */
+export type ResourceUsage = { resource: string; label: string; unit: string; 
+/**
+ * This period so far (the bill's figure: peak or sum).
+ */
+used: number; 
+/**
+ * None: no limit (unlimited, or no quota on this resource).
+ */
+limit: number | null; 
+/**
+ * `used` x 100 / `limit`, None without a limit (or a limit of 0: pure usage billing).
+ */
+percent: number | null; 
+/**
+ * A server of this subscription measures it (else only manual records count).
+ */
+measured: boolean; 
+/**
+ * A server of this subscription enforces the limit (it is pushed there).
+ */
+enforced: boolean }
+/**
+ * How many backups of each age to keep (keep N daily, M weekly, K monthly).
+ */
+export type RetentionPolicy = { daily: number; weekly: number; monthly: number }
+/**
+ * How often a site is backed up on schedule.
+ */
+export type Schedule = "off" | "daily" | "weekly"
+/**
+ * How the connection is protected.
+ */
+export type Security = 
+/**
+ * Plain SMTP (port 25); only to this machine when a password is sent.
+ */
+"none" | 
+/**
+ * Plain connection upgraded with STARTTLS, required (port 587).
+ */
+"starttls" | 
+/**
+ * TLS from the first byte (SMTPS, port 465).
+ */
+"tls"
 /**
  * What staff type for a server.
  */
@@ -639,7 +1773,12 @@ defaultPlatform: string | null;
 /**
  * Aegir: the database server new sites use when the job names none.
  */
-defaultDbServer: string | null }
+defaultDbServer: string | null; 
+/**
+ * Caddy: the file (on this machine) Caddy writes the access log to, read to measure the
+ * bytes each site served.
+ */
+accessLog?: string | null }
 /**
  * A server as lists and forms show it (never its token).
  */
@@ -677,6 +1816,42 @@ export type SiteAction =
  * The client's own user with a role (e.g. manager): never uid 1.
  */
 { action: "createUser"; email: string; name: string; role: string | null } | { action: "setQuota"; diskMb: number | null; bandwidthMb: number | null } | { action: "changePackage"; package: string }
+/**
+ * A local site with where it lives, for lists and provisioning.
+ */
+export type SiteRow = { id: number; subscriptionId: number; clientId: number; clientName: string; clientEmail: string; domain: string; serverId: number | null; serverName: string | null; serverKind: string | null; platform: string; profile: string; remoteId: string | null; 
+/**
+ * queued, active, disabled or deleted.
+ */
+status: string; createdAt: string; updatedAt: string; 
+/**
+ * Jobs of this site still to do.
+ */
+pendingJobs: number }
+/**
+ * The domain and certificate of a site (the site page's panels).
+ */
+export type SiteTls = { siteId: number; domain: Domain | null; records: RecordToSet[]; certificate: Certificate | null }
+/**
+ * The SMTP settings as staff see them: never the password, only whether one is stored.
+ */
+export type SmtpSettings = { 
+/**
+ * False until a host and a from address are saved.
+ */
+configured: boolean; host: string; port: number; username: string; fromAddr: string; fromName: string; security: Security; passwordSet: boolean; 
+/**
+ * Why the password store could not be asked (no keyring), if it could not.
+ */
+passwordStoreError: string | null }
+/**
+ * What staff change. The password travels separately (see [`save_settings`]).
+ */
+export type SmtpSettingsInput = { host: string; 
+/**
+ * Default: the security's usual port (25, 587, 465).
+ */
+port: number | null; username: string; fromAddr: string; fromName: string; security: Security }
 export type StateCount = { state: string; count: number }
 /**
  * A site both sides know, in different states.
@@ -704,6 +1879,7 @@ export type Subscription = { id: number; clientId: number; clientName: string; p
  * `option=choice` codes.
  */
 choices: string[]; quotas: QuotaRow[] }
+export type SubscriptionUsage = { subscriptionId: number; productName: string; state: string; periodStart: string; periodEnd: string; resources: ResourceUsage[] }
 /**
  * What a sync did.
  */
@@ -717,7 +1893,32 @@ lastSyncedAt: string | null; remoteSites: number; problem: ConnectionProblem | n
  */
 drift: Drift }
 export type TAURI_CHANNEL<TSend> = null
+/**
+ * When reminders go out and how long an expired site is kept (disabled) before it is deleted.
+ */
+export type TermPolicy = { 
+/**
+ * Days before the expiry date a reminder is mailed.
+ */
+reminderDays: number[]; 
+/**
+ * Days an expired site stays disabled before its last backup and deletion.
+ */
+graceDays: number }
 export type Tier = { id: number; code: string; name: string; hours: string; channels: string[]; responseHours: number; grants: AccessGrant[]; retiredAt: string | null; prices: PriceRow[] }
+/**
+ * An 80% or 100% alert.
+ */
+export type UsageAlert = { id: number; clientId: number; clientName: string; subscriptionId: number; resource: string; periodStart: string; 
+/**
+ * 80 or 100.
+ */
+threshold: number; used: number; limit: number; at: string; 
+/**
+ * The mail to the client, when one was sent.
+ */
+outboxId: number | null; dismissedAt: string | null }
+export type Verification = { domain: string; expected: string | null; found: string[]; verified: boolean; message: string }
 
 /** tauri-specta globals **/
 

@@ -8,6 +8,9 @@ export type Section =
   | "invoices"
   | "jobs"
   | "servers"
+  | "outbox"
+  | "usage"
+  | "expiring"
   | "settings";
 
 export interface Route {
@@ -24,6 +27,9 @@ const SECTIONS: Section[] = [
   "invoices",
   "jobs",
   "servers",
+  "outbox",
+  "usage",
+  "expiring",
   "settings",
 ];
 

@@ -16,6 +16,14 @@ export function useLiveQueue() {
         qc.invalidateQueries({ queryKey: ["status"] });
         qc.invalidateQueries({ queryKey: ["client"] }); // a site's status follows its jobs
         qc.invalidateQueries({ queryKey: ["servers"] });
+        qc.invalidateQueries({ queryKey: ["orders"] }); // an order's progress follows its jobs
+        qc.invalidateQueries({ queryKey: ["order"] });
+        qc.invalidateQueries({ queryKey: ["dunning"] }); // a charge job settles an invoice
+        qc.invalidateQueries({ queryKey: ["outbox"] }); // mail.send jobs move the outbox
+        qc.invalidateQueries({ queryKey: ["outbox-mail"] });
+        qc.invalidateQueries({ queryKey: ["usage"] }); // a collection or a quota push finished
+        qc.invalidateQueries({ queryKey: ["backups"] }); // a backup, restore or prune finished
+        qc.invalidateQueries({ queryKey: ["expiring"] }); // an ended site was disabled or deleted
       })
       .then((unlisten) => (cancelled ? unlisten() : (stop = unlisten)))
       .catch(() => {}); // outside Tauri (browser tests) there are no events

@@ -8,8 +8,10 @@ pub mod catalog;
 pub mod clients;
 mod clock;
 pub mod demo;
+pub mod domains;
 mod error;
 pub mod jobs;
+pub mod lifecycle;
 pub mod mail;
 mod notify;
 pub mod orders;
@@ -24,6 +26,7 @@ pub mod status;
 pub mod subscriptions;
 pub mod sweeps;
 pub mod test_clock;
+pub mod usage;
 mod workspace;
 
 pub use clock::Clock;

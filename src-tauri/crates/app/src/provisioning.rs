@@ -186,6 +186,8 @@ pub fn sandbox_capabilities() -> Capabilities {
         Operation::SetQuota,
         Operation::LoginLink,
         Operation::ListSites,
+        Operation::Backup,
+        Operation::Restore,
     ])
 }
 
@@ -540,6 +542,53 @@ impl HostingDriver for SandboxDriver {
         })
     }
 
+    // Simulated backups: `crate::lifecycle::sandbox`.
+    async fn backup(
+        &self,
+        req: &hostdesk_remote::BackupRequest,
+    ) -> std::result::Result<hostdesk_remote::BackupStarted, RemoteError> {
+        let name = Self::name(&req.site)?;
+        self.answer("backup").await?;
+        let at = self.clock.stamp();
+        let id =
+            self.with_conn(|c| crate::lifecycle::sandbox::backup(c, &name, &req.description, &at))?;
+        Ok(hostdesk_remote::BackupStarted {
+            backup_id: Some(id),
+            progress: Progress::Done,
+        })
+    }
+
+    async fn backup_delete(
+        &self,
+        req: &hostdesk_remote::BackupDeleteRequest,
+    ) -> std::result::Result<Changed, RemoteError> {
+        let name = Self::name(&req.site)?;
+        self.answer("backup_delete").await?;
+        let gone =
+            self.with_conn(|c| crate::lifecycle::sandbox::delete(c, &name, &req.backup_id))?;
+        Ok(done(gone))
+    }
+
+    async fn restore(
+        &self,
+        req: &hostdesk_remote::RestoreRequest,
+    ) -> std::result::Result<Changed, RemoteError> {
+        let name = Self::name(&req.site)?;
+        self.answer("restore").await?;
+        let at = self.clock.stamp();
+        self.with_conn(|c| crate::lifecycle::sandbox::restore(c, &name, &req.backup_id, &at))?;
+        Ok(done(false))
+    }
+
+    async fn list_backups(
+        &self,
+        site: &SiteTarget,
+    ) -> std::result::Result<Option<Vec<hostdesk_remote::BackupInfo>>, RemoteError> {
+        let name = Self::name(site)?;
+        self.answer("list_backups").await?;
+        self.with_conn(|c| crate::lifecycle::sandbox::list(c, &name).map(Some))
+    }
+
     async fn login_link(
         &self,
         req: &LoginLinkRequest,
@@ -576,6 +625,10 @@ pub struct ServerOptions {
     pub default_platform: Option<String>,
     /// Aegir: the database server new sites use when the job names none.
     pub default_db_server: Option<String>,
+    /// Caddy: the file (on this machine) Caddy writes the access log to, read to measure the
+    /// bytes each site served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_log: Option<String>,
 }
 
 impl ServerOptions {
@@ -687,6 +740,7 @@ pub fn build_driver(
             };
             let mut c = CaddyConfig::new(&server.base_url, name).map_err(invalid)?;
             c.http = config.http.clone();
+            c.access_log = opts.access_log.map(PathBuf::from);
             Arc::new(CaddyDriver::new(c).map_err(invalid)?)
         }
         "sandbox" => {
@@ -1582,6 +1636,23 @@ pub fn build_runner(
     crate::mail::MailSender::open(path, clock, secrets.clone(), Default::default())?
         .register(&mut runner);
     crate::billing::charge::Charges::open(path, clock, secrets.clone(), config.http.clone())?
+        .register(&mut runner);
+    crate::domains::register(
+        &mut runner,
+        path,
+        clock,
+        secrets.clone(),
+        config.http.clone(),
+    )?;
+    crate::lifecycle::jobs::register(
+        &mut runner,
+        path,
+        clock,
+        secrets.clone(),
+        &config,
+        delay.clone(),
+    )?;
+    crate::usage::collect::Collector::open(path, clock, secrets.clone(), &config, delay.clone())?
         .register(&mut runner);
     let prov = Provisioning::open(
         path,

@@ -150,6 +150,11 @@ fn validate(d: &ServerDraft, token: Option<&Secret>) -> Result<Valid> {
             errors.push("options.sitesRoot", "must be an absolute folder path");
         }
     }
+    if let Some(log) = d.options.access_log.as_deref() {
+        if !log.trim().starts_with('/') {
+            errors.push("options.accessLog", "must be an absolute file path");
+        }
+    }
     if token.is_some()
         && !TOKEN_KINDS.contains(&kind.as_str())
         && store::KINDS.contains(&kind.as_str())

@@ -32,6 +32,14 @@ pub const KNOWN: &[(&str, &str)] = &[
         sandbox::FAIL_NEXT,
         "the next N calls of one sandbox operation fail: OPERATION:N, e.g. create_user:2",
     ),
+    (
+        crate::usage::collect::EVERY_HOURS,
+        "hours between usage collections from the servers, 0-744 (default 6; 0: only on demand)",
+    ),
+    (
+        crate::usage::alerts::MAIL_SETTING,
+        "which quota alerts are mailed to the client: off (default), over (100%), all (80% and 100%)",
+    ),
 ];
 
 fn parse_range(v: &str) -> Option<Range<u64>> {
@@ -49,6 +57,13 @@ pub fn set(ws: &mut Workspace, key: &str, value: &str) -> Result<()> {
         k if k == sandbox::FAILURE_RATE => value.parse::<u8>().is_ok_and(|p| p <= 100),
         k if k == SANDBOX_DELAY => parse_range(value).is_some(),
         k if k == sandbox::FAIL_NEXT => sandbox::parse_fail_next(value).is_some(),
+        k if k == crate::usage::collect::EVERY_HOURS => value
+            .trim()
+            .parse::<i64>()
+            .is_ok_and(|h| (0..=744).contains(&h)),
+        k if k == crate::usage::alerts::MAIL_SETTING => {
+            crate::usage::alerts::valid_mail_setting(value)
+        }
         k if k == seller::COUNTRY => hostdesk_core::validate::country(value).is_ok(),
         k if k == seller::INVOICE_SERIES || k == seller::CREDIT_NOTE_SERIES => {
             hostdesk_core::billing::check_series_pattern(value).is_ok()

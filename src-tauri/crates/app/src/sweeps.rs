@@ -14,11 +14,14 @@ pub const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 #[serde(rename_all = "camelCase")]
 pub struct SweepReport {
     pub dunning: DunningReport,
+    /// Trials and terms that end, scheduled backups, retention.
+    pub lifecycle: crate::lifecycle::TickReport,
 }
 
 /// Runs every sweep that is due as of the workspace's clock.
 pub fn run(ws: &mut Workspace) -> Result<SweepReport> {
     Ok(SweepReport {
         dunning: dunning::run(ws)?,
+        lifecycle: crate::lifecycle::tick(ws)?,
     })
 }

@@ -17,7 +17,7 @@ pub const OFFSET_DAYS: &str = "clock_offset_days";
 /// The most a clock may be moved in all (three years).
 const MAX_DAYS: i64 = 3 * 366;
 
-pub fn is_sandbox(conn: &Connection) -> Result<bool> {
+pub fn is_sandbox(conn: &Connection) -> hostdesk_store::Result<bool> {
     if store_settings::get(conn, demo::DEMO_KEY)?.is_some() {
         return Ok(true);
     }

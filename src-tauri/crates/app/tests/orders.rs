@@ -805,6 +805,12 @@ fn dunning_reminds_retries_suspends_and_a_payment_re_enables() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].stage, "suspended");
     assert_eq!(rows[0].done, vec!["reminder:1", "reminder:7", "suspend"]);
+    // as the Dunning screen shows it: the balance written by the core, days past the due date
+    let views = dunning::list_views(&e.ws, false).unwrap();
+    assert_eq!(
+        (views[0].balance.as_str(), views[0].days_overdue),
+        (jan_total.as_str(), 11)
+    );
     assert_eq!(
         hostdesk_app::subscriptions::show(&e.ws, p.subscription_id)
             .unwrap()
@@ -1048,5 +1054,24 @@ async fn a_dunning_retry_charges_the_stored_card_once_and_settles_the_invoice() 
     assert_eq!(
         orders::show(&e.ws, p.order_id).unwrap().progress,
         "completed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_sandbox_workspace_without_smtp_the_welcome_mail_is_kept_in_the_outbox_as_sent() {
+    let mut e = env_at(None);
+    add_sandbox(&mut e);
+    let c = client(&mut e.ws, "owner@lumiere.test", 1);
+    orders::set_activation(&mut e.ws, "atrium", "immediate").unwrap();
+    let p = orders::place(&mut e.ws, &request(c, "lumiere", "later")).unwrap();
+    let report = drain(&e).await;
+    assert_eq!(report.dead, 0, "{report:?}");
+    let v = orders::show(&e.ws, p.order_id).unwrap();
+    assert_eq!(v.progress, "completed", "{:?}", v.jobs);
+    let mail = v.jobs.iter().find(|j| j.kind == "mail.send").unwrap();
+    assert_eq!(mail.result["simulated"], true);
+    assert_eq!(
+        count(&e.ws, "SELECT count(*) FROM outbox WHERE state = 'sent' AND kind = 'welcome'"),
+        1
     );
 }

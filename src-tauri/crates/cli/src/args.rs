@@ -59,9 +59,13 @@ pub enum Command {
     /// Credit notes.
     #[command(subcommand, name = "credit-note")]
     CreditNote(crate::billing_cmd::CreditNoteCmd),
-    /// Usage records and usage prices.
+    /// Usage: collect from the servers, show against quotas, history, fleet, alerts; usage
+    /// records and prices.
     #[command(subcommand)]
-    Usage(crate::billing_cmd::UsageCmd),
+    Usage(crate::usage_cmd::UsageCmd),
+    /// Quotas: set a subscription's limit (pushed to the servers that enforce it).
+    #[command(subcommand)]
+    Quota(crate::usage_cmd::QuotaCmd),
     /// The job queue: provisioning and other remote work.
     #[command(subcommand)]
     Jobs(JobsCmd),
@@ -98,9 +102,16 @@ pub enum Command {
     /// The test clock of sandbox workspaces: show, advance by days, reset.
     #[command(subcommand)]
     Clock(crate::order_cmd::ClockCmd),
+    /// Domains: check, register, list, verify owned ones, renewals; registrar, DNS, ACME and
+    /// certificates.
+    #[command(subcommand)]
+    Domain(crate::domain_cmd::DomainCmd),
     /// Workspace settings (staff_name, default_billing_day, sandbox_failure_rate, sandbox_delay_ms).
     #[command(subcommand)]
     Settings(SettingsCmd),
+    /// Site backups: list, run (one site, or --due for cron), restore, prune, policy.
+    #[command(subcommand)]
+    Backup(crate::backup_cmd::BackupCmd),
 }
 
 #[derive(Subcommand)]
@@ -214,6 +225,9 @@ pub enum ProductCmd {
     Retire { code: String },
     /// How its subscriptions start: on_payment (default), immediate (trials, free) or approval.
     Activation { code: String, activation: String },
+    /// Make its orders trials of DAYS days (0: no trial): they end, and their sites are
+    /// disabled then deleted (see `site expire-check`).
+    Trial { code: String, days: u32 },
     /// Make it a demo package: orders create a group (an account with the role demo) on this
     /// existing shared site instead of a site; without --site, undo it.
     SharedSite {
@@ -421,5 +435,18 @@ pub enum SubscriptionCmd {
     Export {
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Turn a trial or fixed term into an ongoing subscription; its site stays (enabled again
+    /// if the end disabled it). --product: move it to a paid product.
+    Convert {
+        id: i64,
+        #[arg(long)]
+        product: Option<String>,
+    },
+    /// Give it a fixed term: its last day (YYYY-MM-DD); then it ends like a trial.
+    Term {
+        id: i64,
+        #[arg(long)]
+        until: String,
     },
 }

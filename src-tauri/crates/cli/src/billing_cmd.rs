@@ -1,11 +1,10 @@
-//! `hostdesk bill|invoice|payment|credit-note|usage`.
+//! `hostdesk bill|invoice|payment|credit-note` (`usage` is in `usage_cmd.rs`).
 
 use std::sync::atomic::AtomicBool;
 
 use clap::Subcommand;
 use hostdesk_app::billing::bill_run::{self, BillRunOptions};
 use hostdesk_app::billing::invoices::{self, CreditLineRequest, InvoiceFilter};
-use hostdesk_app::billing::usage;
 use hostdesk_app::{AppError, Workspace};
 use serde_json::json;
 
@@ -86,37 +85,6 @@ pub enum CreditNoteCmd {
         /// LINE_KEY or LINE_KEY=NET_AMOUNT
         #[arg(long = "line")]
         lines: Vec<String>,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum UsageCmd {
-    /// Record usage of a resource by a subscription.
-    Record {
-        #[arg(long)]
-        subscription: i64,
-        /// sites, disk_mb, bandwidth_mb, users, domains, mailboxes
-        #[arg(long)]
-        resource: String,
-        #[arg(long)]
-        quantity: i64,
-        /// RFC 3339 (default: now)
-        #[arg(long)]
-        at: Option<String>,
-    },
-    /// Price a resource on a subscription: FEE for QUOTA units, OVERAGE per unit over it.
-    Rate {
-        #[arg(long)]
-        subscription: i64,
-        #[arg(long)]
-        resource: String,
-        /// Units included (leave out for unlimited).
-        #[arg(long)]
-        quota: Option<i64>,
-        #[arg(long, default_value = "0")]
-        fee: String,
-        #[arg(long, default_value = "0")]
-        overage: String,
     },
 }
 
@@ -322,38 +290,4 @@ pub fn credit_note(ws: &mut Workspace, cmd: CreditNoteCmd) -> Result<Output, App
             n.number, n.total_minor
         ),
     ))
-}
-
-pub fn usage(ws: &mut Workspace, cmd: UsageCmd) -> Result<Output, AppError> {
-    match cmd {
-        UsageCmd::Record {
-            subscription,
-            resource,
-            quantity,
-            at,
-        } => {
-            let new = usage::record(ws, subscription, &resource, quantity, at.as_deref())?;
-            Ok(Output::new(
-                &json!({ "recorded": new }),
-                if new {
-                    "usage recorded"
-                } else {
-                    "already recorded"
-                },
-            ))
-        }
-        UsageCmd::Rate {
-            subscription,
-            resource,
-            quota,
-            fee,
-            overage,
-        } => {
-            usage::set_rate(ws, subscription, &resource, quota, &fee, &overage)?;
-            Ok(Output::new(
-                &json!({ "subscription": subscription, "resource": resource }),
-                "rate set",
-            ))
-        }
-    }
 }

@@ -91,6 +91,7 @@ pub fn product(ws: &mut Workspace, cmd: ProductCmd) -> Result<Output, AppError> 
             }
             Ok(Output::new(&d, text))
         }
+        ProductCmd::Trial { code, days } => crate::backup_cmd::trial(ws, &code, days),
         ProductCmd::Activation { code, activation } => {
             hostdesk_app::orders::set_activation(ws, &code, &activation)?;
             Ok(Output::new(

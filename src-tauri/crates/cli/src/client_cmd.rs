@@ -291,5 +291,9 @@ pub fn subscription(ws: &mut Workspace, cmd: SubscriptionCmd) -> Result<Output, 
             Ok(Output::new(&s, text))
         }
         SubscriptionCmd::Export { out } => export(out, |w| subscriptions::export_csv(ws, w)),
+        SubscriptionCmd::Convert { id, product } => {
+            crate::backup_cmd::convert(ws, id, product.as_deref())
+        }
+        SubscriptionCmd::Term { id, until } => crate::backup_cmd::term(ws, id, &until),
     }
 }

@@ -3,15 +3,18 @@
 
 mod access_cmd;
 mod args;
+mod backup_cmd;
 mod billing_cmd;
 mod catalog_cmd;
 mod client_cmd;
+mod domain_cmd;
 mod jobs_cmd;
 mod mail_cmd;
 mod order_cmd;
 mod output;
 mod server_cmd;
 mod site_cmd;
+mod usage_cmd;
 mod workspace_cmd;
 
 use std::process::ExitCode;
@@ -60,7 +63,8 @@ fn run(cli: Cli) -> Result<Output, AppError> {
         Command::Invoice(c) => billing_cmd::invoice(&mut ws, c),
         Command::Payment(c) => billing_cmd::payment(&mut ws, c),
         Command::CreditNote(c) => billing_cmd::credit_note(&mut ws, c),
-        Command::Usage(c) => billing_cmd::usage(&mut ws, c),
+        Command::Usage(c) => usage_cmd::usage_cmd(&mut ws, &path, clock, c),
+        Command::Quota(c) => usage_cmd::quota_cmd(&mut ws, c),
         Command::Jobs(c) => jobs_cmd::jobs(&mut ws, &path, clock, c),
         Command::Server(c) => server_cmd::server(&mut ws, c),
         Command::Site(c) => site_cmd::site(&mut ws, &path, clock, c),
@@ -73,6 +77,8 @@ fn run(cli: Cli) -> Result<Output, AppError> {
         Command::Outbox(c) => mail_cmd::outbox(&mut ws, c),
         Command::Mail(c) => mail_cmd::mail(&mut ws, c),
         Command::Clock(c) => order_cmd::clock(&mut ws, c),
+        Command::Domain(c) => domain_cmd::domain(&mut ws, c),
         Command::Settings(c) => workspace_cmd::settings(&mut ws, c),
+        Command::Backup(c) => backup_cmd::backup(&mut ws, c),
     }
 }

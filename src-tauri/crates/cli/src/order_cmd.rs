@@ -34,6 +34,9 @@ pub struct OrderArgs {
     /// stored, manual or later (default: stored if the client has a stored payment method).
     #[arg(long)]
     pub pay: Option<String>,
+    /// Place it even beyond the client's quota (recorded in the audit log).
+    #[arg(long)]
+    pub override_quota: bool,
 }
 
 impl OrderArgs {
@@ -48,6 +51,7 @@ impl OrderArgs {
             domain: self.domain,
             server: self.server,
             pay: self.pay,
+            override_quota: self.override_quota,
         }
     }
 }

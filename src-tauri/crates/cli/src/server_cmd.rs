@@ -71,6 +71,9 @@ pub struct AddArgs {
     /// Caddy: the folder whose sub-folder <domain> a new site serves.
     #[arg(long)]
     pub sites_root: Option<String>,
+    /// Caddy: the file Caddy writes its access log to (read to measure bandwidth).
+    #[arg(long)]
+    pub access_log: Option<String>,
     #[command(flatten)]
     pub token: TokenArgs,
 }
@@ -100,6 +103,9 @@ pub struct EditArgs {
     pub profiles: Vec<String>,
     #[arg(long)]
     pub sites_root: Option<String>,
+    /// Caddy: the access log file (empty: none).
+    #[arg(long)]
+    pub access_log: Option<String>,
     #[command(flatten)]
     pub token: TokenArgs,
 }
@@ -294,6 +300,7 @@ pub fn server(ws: &mut Workspace, cmd: ServerCmd) -> Result<Output, AppError> {
                 profiles: a.profiles,
                 options: ServerOptions {
                     sites_root: a.sites_root,
+                    access_log: a.access_log.filter(|l| !l.trim().is_empty()),
                     ..Default::default()
                 },
             };
@@ -307,6 +314,9 @@ pub fn server(ws: &mut Workspace, cmd: ServerCmd) -> Result<Output, AppError> {
             let mut options = current.options.clone();
             if let Some(r) = e.sites_root {
                 options.sites_root = Some(r).filter(|r| !r.trim().is_empty());
+            }
+            if let Some(l) = e.access_log {
+                options.access_log = Some(l).filter(|l| !l.trim().is_empty());
             }
             let draft = ServerDraft {
                 name: e.rename.unwrap_or(current.name.clone()),

@@ -1,4 +1,5 @@
-//! `hostdesk site list|show|create|suspend|unsuspend|delete|login-link`.
+//! `hostdesk site list|show|create|suspend|unsuspend|delete|login-link`, and the end of trials
+//! and terms: `site expire-check|expiring|expiry-policy` (in `backup_cmd`).
 //!
 //! Site actions queue a job on the site's server; `--wait` runs the queue until that job is
 //! done (or, when the app is open and holds the queue, waits for it to run it).
@@ -77,6 +78,22 @@ pub enum SiteCmd {
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 120)]
         timeout: u64,
+    },
+    /// The end of trials and fixed terms: reminders, sites disabled at the end, a last backup
+    /// and deletion after the grace days. Each step happens once: run it daily from cron.
+    ExpireCheck,
+    /// Trials and fixed terms ending within --days, and those ended (waiting for deletion).
+    Expiring {
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
+    /// Show or set when reminders go out (days before the end, e.g. 7,1) and how long an
+    /// ended site is kept disabled before its last backup and deletion.
+    ExpiryPolicy {
+        #[arg(long, value_delimiter = ',')]
+        reminder_days: Option<Vec<u32>>,
+        #[arg(long)]
+        grace_days: Option<u32>,
     },
 }
 
@@ -265,6 +282,12 @@ pub fn site(
     cmd: SiteCmd,
 ) -> Result<Output, AppError> {
     match cmd {
+        SiteCmd::ExpireCheck => crate::backup_cmd::expire_check(ws),
+        SiteCmd::Expiring { days } => crate::backup_cmd::expiring(ws, days),
+        SiteCmd::ExpiryPolicy {
+            reminder_days,
+            grace_days,
+        } => crate::backup_cmd::expiry_policy(ws, reminder_days, grace_days),
         SiteCmd::List {
             server,
             client,

@@ -47,15 +47,34 @@ fn an_order_is_quoted_placed_paid_provisioned_changed_and_cancelled_from_the_com
     let client = json(
         &db,
         &[
-            "client", "add", "--name", "Atelier Lumière", "--email", "marc@lumiere.test",
-            "--currency", "EUR", "--tz", "Europe/Paris", "--country", "FR", "--billing-day", "1",
+            "client",
+            "add",
+            "--name",
+            "Atelier Lumière",
+            "--email",
+            "marc@lumiere.test",
+            "--currency",
+            "EUR",
+            "--tz",
+            "Europe/Paris",
+            "--country",
+            "FR",
+            "--billing-day",
+            "1",
         ],
     )["id"]
         .as_i64()
         .unwrap()
         .to_string();
     let order = [
-        "--client", &client, "--product", "drupal-site", "--domain", "atelier", "--pay", "manual",
+        "--client",
+        &client,
+        "--product",
+        "drupal-site",
+        "--domain",
+        "atelier",
+        "--pay",
+        "manual",
     ];
 
     let mut quote = vec!["order", "quote"];
@@ -81,7 +100,16 @@ fn an_order_is_quoted_placed_paid_provisioned_changed_and_cancelled_from_the_com
     let total = q["firstTotal"].as_str().unwrap();
     json(
         &db,
-        &["payment", "record", "--invoice", &number, "--amount", total, "--reference", "VIR-1"],
+        &[
+            "payment",
+            "record",
+            "--invoice",
+            &number,
+            "--amount",
+            total,
+            "--reference",
+            "VIR-1",
+        ],
     );
     json(&db, &["jobs", "run", "--until-idle"]);
     let v = json(&db, &["order", "show", &id]);
@@ -129,7 +157,20 @@ fn an_order_is_quoted_placed_paid_provisioned_changed_and_cancelled_from_the_com
     assert_eq!(p["graceDays"], 20);
     let e = error(
         &db,
-        &["dunning", "policy", "--grace-days", "30", "--terminate-after-days", "10"],
+        &[
+            "dunning",
+            "policy",
+            "--grace-days",
+            "30",
+            "--terminate-after-days",
+            "10",
+        ],
     );
-    assert!(e["message"].as_str().unwrap().contains("after the grace days"), "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("after the grace days"),
+        "{e}"
+    );
 }

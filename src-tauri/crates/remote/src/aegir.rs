@@ -2,7 +2,8 @@
 //!
 //! Endpoint `/aegir/saas` under the hostmaster site, header `api-key: KEY`:
 //! - `GET site.json`, `GET site/{name}.json` (nid, title, client, platform, profile, db_server,
-//!   language, verified, site_status 1 enabled / 0 queued / -1 disabled / -2 deleted);
+//!   language, verified, site_status 1 enabled / 0 queued / -1 disabled / -2 deleted; where the
+//!   resource exposes them, `backups`: the site's backup rows, which `list_backups` reads);
 //! - `GET profile.json?machine_names=1`;
 //! - `POST task` (form: `type`, `target`, `options[...]`) replies with a task record (nid,
 //!   task_type, task_status 0); `GET task/{nid}.json` gives task_status 0 queued, -1 processing,
@@ -218,6 +219,33 @@ impl AegirDriver {
         Ok(self.submit_task("migrate", &name, &opts).await?.0)
     }
 
+    /// The site's backups from its record: the `backups` the site resource carries (Aegir's
+    /// `hosting_site_backups` rows: `bid`, `description`, `size`, `timestamp`), as a list or an
+    /// object keyed by bid. `None` when the record has no `backups` (a hosting_saas that does
+    /// not expose them: backups can be made, but not found again by Hostdesk).
+    fn backups_of(record: &Value) -> Option<Vec<BackupInfo>> {
+        let items: Vec<&Value> = match record.get("backups")? {
+            Value::Array(items) => items.iter().collect(),
+            Value::Object(map) => map.values().collect(),
+            // Drupal renders an empty PHP array as [] but an empty result may come as false.
+            Value::Bool(false) | Value::Null => Vec::new(),
+            _ => return None,
+        };
+        let mut out: Vec<BackupInfo> = items
+            .into_iter()
+            .filter_map(|b| {
+                Some(BackupInfo {
+                    backup_id: text(b, "bid")?,
+                    description: text(b, "description").unwrap_or_default(),
+                    taken_at: int(b, "timestamp"),
+                    size_bytes: int(b, "size").and_then(|n| u64::try_from(n).ok()),
+                })
+            })
+            .collect();
+        out.sort_by_key(|b| std::cmp::Reverse(b.taken_at));
+        Some(out)
+    }
+
     /// Deletes one backup of a site (Aegir `backup-delete`).
     pub async fn delete_backup(
         &self,
@@ -334,6 +362,14 @@ impl HostingDriver for AegirDriver {
             Operation::LoginLink,
             Operation::ListSites,
         ])
+    }
+
+    /// Aegir counts the client's sites (listed, not deleted).
+    fn resources(&self) -> ResourceSupport {
+        ResourceSupport {
+            measures: vec![hostdesk_core::catalog::Resource::Sites],
+            enforces: Vec::new(),
+        }
     }
 
     async fn test_connection(&self) -> Result<ServerInfo, RemoteError> {
@@ -536,6 +572,50 @@ impl HostingDriver for AegirDriver {
             already: false,
             progress: Progress::Pending { task },
         })
+    }
+
+    /// Aegir's `backup-delete` (`options[bid]`). A bid the site's record no longer lists is
+    /// already gone (Aegir refuses to delete an unknown backup).
+    async fn backup_delete(&self, req: &BackupDeleteRequest) -> Result<Changed, RemoteError> {
+        let bid = req.backup_id.trim();
+        if bid.is_empty() {
+            return Err(RemoteError::InvalidRequest(
+                "a backup-delete needs a backup id".into(),
+            ));
+        }
+        let name = Self::site_name(&req.site)?;
+        let Some(record) = self.site_record(&name).await? else {
+            return Err(RemoteError::remote(format!(
+                "this Aegir server has no site named {name}"
+            )));
+        };
+        if let Some(list) = Self::backups_of(&record) {
+            if !list.iter().any(|b| b.backup_id == bid) {
+                return Ok(Changed {
+                    already: true,
+                    progress: Progress::Done,
+                });
+            }
+        }
+        let opts = [("bid", bid.to_owned())];
+        let (task, _) = self.submit_task("backup-delete", &name, &opts).await?;
+        Ok(Changed {
+            already: false,
+            progress: Progress::Pending { task },
+        })
+    }
+
+    async fn list_backups(
+        &self,
+        site: &SiteTarget,
+    ) -> Result<Option<Vec<BackupInfo>>, RemoteError> {
+        let name = Self::site_name(site)?;
+        match self.site_record(&name).await? {
+            Some(record) => Ok(Self::backups_of(&record)),
+            None => Err(RemoteError::remote(format!(
+                "this Aegir server has no site named {name}"
+            ))),
+        }
     }
 
     /// Aegir's `login-reset`: the one-time link is produced on the server (task log), so the

@@ -22,7 +22,9 @@ use crate::types::*;
 /// | `delete_site` | "already gone" is success |
 /// | `change_package` / `set_quota` | set absolute values: repeating is harmless |
 /// | `backup` | not reconcilable (Aegir does not return a backup id): a retry may make a second backup |
+/// | `backup_delete` | a backup the server no longer lists is "already gone" |
 /// | `restore` / `login_link` | repeating is harmless (restores the same backup / a fresh link) |
+/// | `list_backups` | read-only |
 /// | `list_sites` / `usage` / `test_connection` | read-only |
 ///
 /// Remote ids come back in the results (`remote_id`, `TaskRef::task_id`) as soon as the server
@@ -35,6 +37,11 @@ pub trait HostingDriver: Send + Sync + fmt::Debug {
     fn kind(&self) -> DriverKind;
 
     fn capabilities(&self) -> Capabilities;
+
+    /// The resources this driver measures and enforces (none by default).
+    fn resources(&self) -> ResourceSupport {
+        ResourceSupport::default()
+    }
 
     /// Checks the address and credentials with a read-only call.
     async fn test_connection(&self) -> Result<ServerInfo, RemoteError>;
@@ -86,6 +93,20 @@ pub trait HostingDriver: Send + Sync + fmt::Debug {
 
     async fn restore(&self, _req: &RestoreRequest) -> Result<Changed, RemoteError> {
         Err(RemoteError::NotSupported(Operation::Restore))
+    }
+
+    /// Deletes one backup of a site (a driver that backs up can delete its backups).
+    async fn backup_delete(&self, _req: &BackupDeleteRequest) -> Result<Changed, RemoteError> {
+        Err(RemoteError::NotSupported(Operation::Backup))
+    }
+
+    /// The site's backups on the server. `Ok(None)`: this server does not list them (its
+    /// backups can be made, but their ids are not known to Hostdesk).
+    async fn list_backups(
+        &self,
+        _site: &SiteTarget,
+    ) -> Result<Option<Vec<BackupInfo>>, RemoteError> {
+        Err(RemoteError::NotSupported(Operation::Backup))
     }
 
     async fn login_link(&self, _req: &LoginLinkRequest) -> Result<LoginLink, RemoteError> {

@@ -102,6 +102,28 @@ impl Capabilities {
     }
 }
 
+/// What a driver can measure and enforce, per resource (the quota system's declared
+/// resources): WHM measures and enforces disk and bandwidth (accountsummary / showbw,
+/// editquota / limitbw); Aegir counts sites; Caddy counts its sites and measures the bytes it
+/// served from its access log.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ResourceSupport {
+    /// Collected by `usage` (disk, bandwidth) or by listing the server's sites (sites).
+    pub measures: Vec<hostdesk_core::catalog::Resource>,
+    /// Pushed by `set_quota`.
+    pub enforces: Vec<hostdesk_core::catalog::Resource>,
+}
+
+impl ResourceSupport {
+    pub fn measures(&self, r: hostdesk_core::catalog::Resource) -> bool {
+        self.measures.contains(&r)
+    }
+
+    pub fn enforces(&self, r: hostdesk_core::catalog::Resource) -> bool {
+        self.enforces.contains(&r)
+    }
+}
+
 /// What [`crate::HostingDriver::test_connection`] learnt about the server.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ServerInfo {
@@ -343,6 +365,26 @@ pub struct BackupStarted {
     /// backups on the server).
     pub backup_id: Option<String>,
     pub progress: Progress,
+}
+
+/// Delete one backup of a site from the server (Aegir `backup-delete`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupDeleteRequest {
+    pub site: SiteTarget,
+    /// The backup's id (Aegir `bid`).
+    pub backup_id: String,
+}
+
+/// One backup of a site as the server lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupInfo {
+    /// The server's id of the backup (Aegir `bid`).
+    pub backup_id: String,
+    /// The description given when it was asked for (Hostdesk finds its own backups by it).
+    pub description: String,
+    /// When it was taken (Unix seconds), when the server says.
+    pub taken_at: Option<i64>,
+    pub size_bytes: Option<u64>,
 }
 
 /// Restore a site from one of its backups.

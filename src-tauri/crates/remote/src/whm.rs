@@ -288,6 +288,14 @@ impl HostingDriver for WhmDriver {
         ])
     }
 
+    fn resources(&self) -> ResourceSupport {
+        use hostdesk_core::catalog::Resource::{BandwidthMb, DiskMb};
+        ResourceSupport {
+            measures: vec![DiskMb, BandwidthMb],
+            enforces: vec![DiskMb, BandwidthMb],
+        }
+    }
+
     async fn test_connection(&self) -> Result<ServerInfo, RemoteError> {
         let version = self.call("version", Method::GET, &[]).await?;
         let accounts = self.listaccts(None).await?;

@@ -5,13 +5,16 @@
 
 pub mod access;
 pub mod audit;
+pub mod backups;
 pub mod catalog;
 pub mod clients;
 mod db;
+pub mod domains;
 pub mod dunning;
 mod error;
 pub mod invoices;
 pub mod jobs;
+pub mod lifecycle;
 pub mod migrations;
 pub mod orders;
 pub mod outbox;
@@ -19,6 +22,7 @@ pub mod servers;
 pub mod settings;
 pub mod status;
 pub mod subscriptions;
+pub mod usage;
 
 pub use db::Store;
 pub use error::StoreError;

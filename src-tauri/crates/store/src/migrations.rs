@@ -17,6 +17,9 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0008_mail_outbox.sql"),
     include_str!("../migrations/0009_access_grants.sql"),
     include_str!("../migrations/0010_performance.sql"),
+    include_str!("../migrations/0011_usage_quotas.sql"),
+    include_str!("../migrations/0012_domains_ssl.sql"),
+    include_str!("../migrations/0013_backups_expiry.sql"),
 ];
 
 /// The newest schema version this binary knows.

@@ -46,6 +46,8 @@ pub struct Subscription {
     /// `option=choice` codes.
     pub choices: Vec<String>,
     pub quotas: Vec<QuotaRow>,
+    /// A cancellation at the period end: the first day without service.
+    pub cancel_on: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -115,7 +117,7 @@ const SELECT: &str = "SELECT s.id, s.client_id, c.name, p.code, p.name, k.code, 
         s.period, s.price_minor, s.state, s.anchor_day, s.started_on, s.next_due_on, s.expires_on,
         (SELECT group_concat(o.code || '=' || ch.code, ',') FROM subscription_choices sc
            JOIN options o ON o.id = sc.option_id JOIN choices ch ON ch.id = sc.choice_id
-          WHERE sc.subscription_id = s.id)
+          WHERE sc.subscription_id = s.id), s.cancel_on
    FROM subscriptions s JOIN clients c ON c.id = s.client_id JOIN products p ON p.id = s.product_id
    LEFT JOIN kits k ON k.id = s.kit_id LEFT JOIN tiers t ON t.id = s.tier_id";
 
@@ -141,6 +143,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Subscription> {
             .map(|c| c.split(',').map(String::from).collect())
             .unwrap_or_default(),
         quotas: Vec::new(),
+        cancel_on: r.get(16)?,
     })
 }
 
@@ -274,10 +277,12 @@ pub fn due_for_billing(
     client_id: i64,
     through: &str,
 ) -> Result<Vec<DueSubscription>> {
-    Ok(due_for_billing_between(conn, client_id, client_id, through)?
-        .into_iter()
-        .map(|(_, s)| s)
-        .collect())
+    Ok(
+        due_for_billing_between(conn, client_id, client_id, through)?
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect(),
+    )
 }
 
 /// The active subscriptions due on or before `through` of every client with an id in

@@ -3,7 +3,8 @@
 //! Follows the contract in DESIGN.md: `GET /aegir/saas/site.json`, `GET
 //! /aegir/saas/site/{name}.json`, `GET /aegir/saas/profile.json?machine_names=1`, `POST
 //! /aegir/saas/task` (form `type`, `target`, `options[...]`), `GET /aegir/saas/task/{nid}.json`;
-//! header `api-key`. Records look like Drupal 7 nodes (numbers as strings). Refused tasks
+//! header `api-key`. Records look like Drupal 7 nodes (numbers as strings); a site record also
+//! carries its `backups` (hosting_site_backups rows keyed by bid), which can be switched off. Refused tasks
 //! (unknown site, wrong master domain, existing site, site cap, unknown profile) answer HTTP 200
 //! with `false`, as hosting_saas does. Tasks finish after a configurable number of polls (a poll is
 //! a `GET` of the task or of its site).
@@ -46,6 +47,8 @@ pub struct FakeAegirConfig {
     pub max_sites_per_platform: Option<usize>,
     /// Whether `GET task/{nid}.json` is enabled (404 otherwise).
     pub task_resource: bool,
+    /// Whether site records carry their `backups` (bid, description, size, timestamp).
+    pub backups_in_site_record: bool,
 }
 
 impl Default for FakeAegirConfig {
@@ -59,6 +62,7 @@ impl Default for FakeAegirConfig {
             polls_to_complete: 2,
             max_sites_per_platform: None,
             task_resource: true,
+            backups_in_site_record: true,
         }
     }
 }
@@ -78,6 +82,8 @@ pub struct FakeSite {
     pub site_status: i64,
     /// Backup ids (`bid`).
     pub backups: Vec<u64>,
+    /// Each backup's description and Unix timestamp, by bid.
+    pub backup_info: BTreeMap<u64, (String, u64)>,
     /// The handover user, if any (`client_email`, `client_name`).
     pub owner: Option<(String, String)>,
 }
@@ -175,6 +181,10 @@ impl FakeAegir {
         self.state().config.max_sites_per_platform = max;
     }
 
+    pub fn set_backups_in_site_record(&self, on: bool) {
+        self.state().config.backups_in_site_record = on;
+    }
+
     pub fn set_default_template(&self, template: Option<&str>) {
         self.state().config.default_template = template.map(str::to_owned);
     }
@@ -198,6 +208,7 @@ impl FakeAegir {
                 verified: 1,
                 site_status,
                 backups: Vec::new(),
+                backup_info: BTreeMap::new(),
                 owner: None,
             },
         );
@@ -234,9 +245,9 @@ impl FakeAegir {
     }
 }
 
-fn site_json(s: &FakeSite) -> Value {
+fn site_json(s: &FakeSite, with_backups: bool) -> Value {
     // Drupal 7 loads numbers from the database as strings.
-    json!({
+    let mut v = json!({
         "nid": s.nid.to_string(),
         "type": "site",
         "title": s.title,
@@ -247,7 +258,33 @@ fn site_json(s: &FakeSite) -> Value {
         "language": s.language,
         "verified": s.verified.to_string(),
         "site_status": s.site_status.to_string(),
-    })
+    });
+    if with_backups {
+        // hosting_site_backups rows keyed by bid, as Drupal renders an associative array.
+        let rows: serde_json::Map<String, Value> = s
+            .backups
+            .iter()
+            .map(|bid| {
+                let (description, timestamp) = s.backup_info.get(bid).cloned().unwrap_or_default();
+                (
+                    bid.to_string(),
+                    json!({
+                        "bid": bid.to_string(),
+                        "site": s.nid.to_string(),
+                        "description": description,
+                        "size": "1048576",
+                        "timestamp": timestamp.to_string(),
+                    }),
+                )
+            })
+            .collect();
+        v["backups"] = if rows.is_empty() {
+            json!([])
+        } else {
+            Value::Object(rows)
+        };
+    }
+    v
 }
 
 fn task_json(t: &FakeTask) -> Value {
@@ -323,11 +360,18 @@ impl State {
             }
             "backup" => {
                 site.backups.push(next_bid);
+                let description = t.options.get("description").cloned().unwrap_or_default();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                site.backup_info.insert(next_bid, (description, now));
                 self.next_nid += 1;
             }
             "backup-delete" => {
                 if let Some(bid) = t.options.get("bid").and_then(|b| b.parse::<u64>().ok()) {
                     site.backups.retain(|b| *b != bid);
+                    site.backup_info.remove(&bid);
                 }
             }
             _ => {}
@@ -424,6 +468,7 @@ impl State {
                         verified: 0,
                         site_status: 0,
                         backups: Vec::new(),
+                        backup_info: BTreeMap::new(),
                         owner,
                     },
                 );
@@ -463,6 +508,7 @@ impl State {
                         verified: 0,
                         site_status: 0,
                         backups: Vec::new(),
+                        backup_info: BTreeMap::new(),
                         owner,
                     },
                 );
@@ -545,7 +591,8 @@ impl Backend for AegirBackend {
         let rest = req.path.strip_prefix(AEGIR_ENDPOINT).unwrap_or("");
         match (&req.method, rest) {
             (&Method::GET, "/site.json") => {
-                let list: Vec<Value> = st.sites.values().map(site_json).collect();
+                let with = st.config.backups_in_site_record;
+                let list: Vec<Value> = st.sites.values().map(|s| site_json(s, with)).collect();
                 json_reply(StatusCode::OK, &Value::Array(list))
             }
             (&Method::GET, r) if r.starts_with("/site/") => {
@@ -555,7 +602,10 @@ impl Backend for AegirBackend {
                     .to_owned();
                 st.poll_site(&name);
                 match st.sites.get(&name) {
-                    Some(s) => json_reply(StatusCode::OK, &site_json(s)),
+                    Some(s) => json_reply(
+                        StatusCode::OK,
+                        &site_json(s, st.config.backups_in_site_record),
+                    ),
                     None => not_found(&format!("Site {name}")),
                 }
             }

@@ -24,6 +24,8 @@ pub struct RealCaddy {
     child: Child,
     admin_port: u16,
     http_port: u16,
+    /// [`RealCaddy::start_https`]: where `srv0` listens with TLS.
+    https_port: Option<u16>,
     dir: tempfile::TempDir,
 }
 
@@ -84,12 +86,60 @@ impl RealCaddy {
                 "automatic_https": {"disable": true}
             }}}}
         });
+        Self::launch(&binary, dir, &config, admin_port, http_port, None)
+    }
+
+    /// Starts Caddy with automatic HTTPS: `srv0` listens with TLS on 127.0.0.1:[`https_port`]
+    /// (`apps.http.https_port`), and Caddy's own plain-HTTP server (redirects, ACME HTTP-01
+    /// answers) on [`http_port`] (`apps.http.http_port`). Certificates come from the TLS
+    /// policies and loaded certificates a driver sets (`CaddyDriver::set_tls`).
+    ///
+    /// [`https_port`]: RealCaddy::https_port
+    /// [`http_port`]: RealCaddy::http_port
+    pub fn start_https() -> Result<RealCaddy, String> {
+        let binary = Self::binary()?;
+        let dir = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
+        let (admin_port, http_port) = free_ports()?;
+        let mut https_port = free_ports()?.0;
+        while https_port == admin_port || https_port == http_port {
+            https_port = free_ports()?.0;
+        }
+        let config = json!({
+            "admin": {"listen": format!("127.0.0.1:{admin_port}"), "config": {"persist": false}},
+            "logging": {"logs": {"default": {"level": "INFO"}}},
+            "apps": {"http": {
+                "http_port": http_port,
+                "https_port": https_port,
+                "servers": {Self::SERVER: {
+                    "listen": [format!("127.0.0.1:{https_port}")],
+                    "routes": []
+                }}
+            }}
+        });
+        Self::launch(
+            &binary,
+            dir,
+            &config,
+            admin_port,
+            http_port,
+            Some(https_port),
+        )
+    }
+
+    fn launch(
+        binary: &Path,
+        dir: tempfile::TempDir,
+        config: &serde_json::Value,
+        admin_port: u16,
+        http_port: u16,
+        https_port: Option<u16>,
+    ) -> Result<RealCaddy, String> {
         let config_path = dir.path().join("caddy.json");
         std::fs::write(&config_path, config.to_string()).map_err(|e| format!("config: {e}"))?;
         let log = std::fs::File::create(dir.path().join("caddy.log"))
             .map_err(|e| format!("log file: {e}"))?;
         let log2 = log.try_clone().map_err(|e| format!("log file: {e}"))?;
-        let child = Command::new(&binary)
+        let child = Command::new(binary)
             .arg("run")
             .arg("--config")
             .arg(&config_path)
@@ -105,6 +155,7 @@ impl RealCaddy {
             child,
             admin_port,
             http_port,
+            https_port,
             dir,
         };
         caddy.wait_ready(Duration::from_secs(20))?;
@@ -133,7 +184,7 @@ impl RealCaddy {
                 )
                 .is_ok()
             };
-            if up(self.admin_port) && up(self.http_port) {
+            if up(self.admin_port) && up(self.http_port) && self.https_port.is_none_or(up) {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -158,6 +209,16 @@ impl RealCaddy {
 
     pub fn http_port(&self) -> u16 {
         self.http_port
+    }
+
+    /// [`RealCaddy::start_https`]: the port `srv0` serves TLS on.
+    pub fn https_port(&self) -> Option<u16> {
+        self.https_port
+    }
+
+    /// The temporary folder Caddy runs in (put files Caddy must read here).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// A new folder for a site's files inside Caddy's temporary folder.

@@ -7,10 +7,18 @@ import { ErrorNote } from "../shell/ErrorNote";
 import { ClientForm } from "./ClientForm";
 import { ContactForm } from "./ContactForm";
 import { SiteActions } from "./SiteActions";
+import { SiteDomain } from "../domains/SiteDomain";
+import { ClientOrders } from "../orders/ClientOrders";
+import { OrderWizard } from "../orders/OrderWizard";
+import { SubscriptionActions } from "../subscriptions/SubscriptionActions";
+import { ClientUsage } from "../usage/ClientUsage";
+import { SiteBackups } from "../lifecycle/SiteBackups";
+import { TermActions } from "../lifecycle/TermActions";
 
 export function ClientPage({ id }: { id: number }) {
   const [editing, setEditing] = useState(false);
   const [addingContact, setAddingContact] = useState(false);
+  const [ordering, setOrdering] = useState(false);
   const q = useQuery({ queryKey: ["client", id], queryFn: () => unwrap(commands.getClient(id)) });
   if (q.isPending) return <p className="muted">Loading…</p>;
   if (q.isError) return <ErrorNote error={q.error} />;
@@ -28,8 +36,12 @@ export function ClientPage({ id }: { id: number }) {
             {c.taxId && ` · tax id ${c.taxId}`}
           </p>
         </div>
-        <button onClick={() => setEditing(true)}>Edit</button>
+        <div className="actions" style={{ marginTop: 0 }}>
+          <button onClick={() => setEditing(true)}>Edit</button>
+          {c.status === "active" && <button className="primary" onClick={() => setOrdering(true)}>New order</button>}
+        </div>
       </header>
+      {ordering && <OrderWizard client={{ id: c.id, name: c.name, currency: c.currency }} onClose={() => setOrdering(false)} />}
       {editing && (
         <ClientForm
           id={c.id}
@@ -77,6 +89,7 @@ export function ClientPage({ id }: { id: number }) {
                   </td>
                   <td><span className={`badge ${s.state}`}>{s.state}</span></td>
                   <td className="muted">next {formatDate(s.nextDueOn)}</td>
+                  <td><SubscriptionActions sub={s} /> <TermActions sub={s} /></td>
                 </tr>
               ))}
             </tbody>
@@ -88,11 +101,15 @@ export function ClientPage({ id }: { id: number }) {
               <li key={s.id}>
                 {s.domain} <span className={`badge ${s.status}`}>{s.status}</span>
                 <SiteActions site={s} />
+                <SiteDomain site={s} />
+                <SiteBackups site={s} />
               </li>
             ))}
           </ul>
         </div>
       </div>
+      <ClientUsage clientId={c.id} />
+      <ClientOrders clientId={c.id} />
       <div className="panel">
         <h2>Audit trail</h2>
         <table className="simple">

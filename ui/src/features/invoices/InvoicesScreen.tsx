@@ -4,6 +4,8 @@ import { commands, type InvoiceView } from "../../bindings";
 import { fieldErrors, unwrap } from "../../lib/ipc";
 import { ErrorNote } from "../shell/ErrorNote";
 import { BillRunDialog } from "./BillRunDialog";
+import { DunningScreen } from "../dunning/DunningScreen";
+import { InvoiceTabs, type InvoiceTab } from "../dunning/InvoiceTabs";
 
 const STATUSES = ["issued", "partially_paid", "paid", "void", "draft"];
 
@@ -13,17 +15,28 @@ export function InvoicesScreen() {
   const [to, setTo] = useState("");
   const [selected, setSelected] = useState<string | null>(null);
   const [billing, setBilling] = useState(false);
+  const [tab, setTab] = useState<InvoiceTab>("invoices");
   const q = useQuery({
     queryKey: ["invoices", status, from, to],
     queryFn: () => unwrap(commands.listInvoices({ status: status || null, clientId: null, from: from || null, to: to || null, offset: 0, limit: 1000 })),
   });
   const rows = q.data ?? [];
+  if (tab === "dunning") {
+    return (
+      <section>
+        <header className="screen-head"><h1>Invoices</h1></header>
+        <InvoiceTabs tab={tab} setTab={setTab} />
+        <DunningScreen />
+      </section>
+    );
+  }
   return (
     <section>
       <header className="screen-head">
         <h1>Invoices</h1>
         <button className="primary" onClick={() => setBilling(true)}>Bill run…</button>
       </header>
+      <InvoiceTabs tab={tab} setTab={setTab} />
       {billing && <BillRunDialog onClose={() => setBilling(false)} />}
       <div className="toolbar">
         <select aria-label="Filter by status" value={status} onChange={(e) => setStatus(e.target.value)}>

@@ -1,4 +1,5 @@
 import { href, type Section } from "../../lib/route";
+import { ClockControl } from "../clock/ClockControl";
 
 const ITEMS: { section: Section; label: string }[] = [
   { section: "dashboard", label: "Dashboard" },
@@ -8,6 +9,9 @@ const ITEMS: { section: Section; label: string }[] = [
   { section: "invoices", label: "Invoices" },
   { section: "jobs", label: "Jobs" },
   { section: "servers", label: "Servers" },
+  { section: "outbox", label: "Outbox" },
+  { section: "usage", label: "Usage" },
+  { section: "expiring", label: "Expiring soon" },
   { section: "settings", label: "Settings" },
 ];
 
@@ -30,6 +34,7 @@ export function NavBar({ current }: { current: Section }) {
           </li>
         ))}
       </ul>
+      <ClockControl />
     </nav>
   );
 }

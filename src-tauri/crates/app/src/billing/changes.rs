@@ -17,9 +17,9 @@ use hostdesk_core::billing::{
     PlanChange,
 };
 use hostdesk_core::catalog::Period;
+use hostdesk_store::clients;
 use hostdesk_store::orders as store_orders;
 use hostdesk_store::subscriptions::{self, PlanChangeRow};
-use hostdesk_store::{clients, Connection};
 use serde::{Deserialize, Serialize};
 
 use super::bill_run::IssuedInvoice;
@@ -27,7 +27,7 @@ use super::invoices::{credit_note, CreditLineRequest};
 use super::issue::{client_billing, issue_lines};
 use super::{charge, money, seller};
 use crate::orders::quote::{price_plan, PlanAsk};
-use crate::provisioning::{can_run, queue_site_action, SiteAction, QUOTA_SET};
+use crate::provisioning::{queue_site_action, SiteAction};
 use crate::{AppError, ErrorCode, Result, Workspace};
 
 /// What to change: another product, options set (`option=choice`) or removed, another tier.
@@ -200,7 +200,8 @@ pub fn change(ws: &mut Workspace, id: i64, req: &ChangeRequest) -> Result<Change
                 };
                 subscriptions::apply_plan(tx, id, &row, &ctx.at)?;
                 subscriptions::set_tier(tx, id, plan.tier_id, &ctx.at)?;
-                let mut jobs = push_quotas(tx, ctx, id, &row)?;
+                // Only what changed is pushed, once (see usage::quota).
+                let mut jobs = crate::usage::quota::push_limits(tx, ctx, id)?;
                 if let Some(inv) = &invoice {
                     let has_method = store_orders::default_payment_method(tx, client.id)?.is_some();
                     if inv.total_minor > 0 && has_method {
@@ -241,49 +242,6 @@ pub fn change(ws: &mut Workspace, id: i64, req: &ChangeRequest) -> Result<Change
         )?;
         Ok(report)
     })
-}
-
-/// A `quota.set` job for each site of the subscription whose server enforces quotas.
-fn push_quotas(
-    tx: &Connection,
-    ctx: &crate::Ctx,
-    id: i64,
-    row: &PlanChangeRow,
-) -> Result<Vec<i64>> {
-    let limit = |r: &str| {
-        row.quotas
-            .iter()
-            .find(|(res, _)| res == r)
-            .and_then(|(_, l)| *l)
-            .and_then(|l| u64::try_from(l).ok())
-    };
-    let (disk_mb, bandwidth_mb) = (limit("disk_mb"), limit("bandwidth_mb"));
-    if disk_mb.is_none() && bandwidth_mb.is_none() {
-        return Ok(Vec::new());
-    }
-    let s = subscriptions::get(tx, id)?;
-    let mut jobs = Vec::new();
-    for site in subscriptions::sites_for_client(tx, s.client_id)?
-        .into_iter()
-        .filter(|x| x.subscription_id == id && x.status != "deleted")
-    {
-        let Some(server_id) = site.server_id else {
-            continue;
-        };
-        let kind = hostdesk_store::servers::get(tx, server_id)?.kind;
-        if can_run(&kind, QUOTA_SET) {
-            jobs.push(queue_site_action(
-                tx,
-                ctx,
-                site.id,
-                &SiteAction::SetQuota {
-                    disk_mb,
-                    bandwidth_mb,
-                },
-            )?);
-        }
-    }
-    Ok(jobs)
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]

@@ -151,16 +151,31 @@ impl MailSender {
                 };
                 let max = store_jobs::get(c, job_id)?.max_attempts;
                 let config = smtp::load(c)?;
-                Ok(Some((mail, max, config)))
+                let sandbox = crate::test_clock::is_sandbox(c)?;
+                Ok(Some((mail, max, config, sandbox)))
             })
             .await?;
-        let Some((mail, max, config)) = loaded else {
+        let Some((mail, max, config, sandbox)) = loaded else {
             return Err(JobError::fatal(format!("mail {id} is not in the outbox")));
         };
         if mail.state == "sent" {
             return Ok(Self::done(&mail, true));
         }
         let last = job.attempt >= max;
+        if config.is_none() && sandbox {
+            // A sandbox workspace (the demo) with no SMTP server: the mail stays in the outbox,
+            // marked sent by simulation, so the whole workflow can be tried with no server.
+            let at = self.clock.stamp_millis();
+            if self.db(move |c| store::mark_sending(c, id, &at)).await? {
+                self.record_sent(id).await?;
+            }
+            let mut out = Self::done(&mail, false);
+            out["simulated"] = Value::Bool(true);
+            out["reply"] = Value::String(
+                "kept in the outbox: this sandbox workspace has no SMTP server (simulated)".into(),
+            );
+            return Ok(out);
+        }
         let Some(config) = config else {
             let e = JobError::retry(
                 "SMTP is not configured: set the server with `hostdesk mail settings` or in the app's Outbox",

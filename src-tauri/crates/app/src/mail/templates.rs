@@ -30,6 +30,12 @@ pub enum MailKind {
     PaymentReminder,
     /// A site was suspended (dunning's last step, or staff).
     SiteSuspended,
+    /// A trial or fixed term ended: the site is disabled, and deleted after the grace days.
+    TrialExpired,
+    /// A trial, a fixed term, a registered domain or a certificate ends in a few days.
+    ExpiryReminder,
+    /// A subscription reached 80% or 100% of a quota.
+    QuotaAlert,
     /// Written by hand; has no template.
     Custom,
 }
@@ -44,6 +50,9 @@ impl MailKind {
         MailKind::PaymentFailed,
         MailKind::PaymentReminder,
         MailKind::SiteSuspended,
+        MailKind::TrialExpired,
+        MailKind::ExpiryReminder,
+        MailKind::QuotaAlert,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +61,9 @@ impl MailKind {
             MailKind::PaymentFailed => "payment_failed",
             MailKind::PaymentReminder => "payment_reminder",
             MailKind::SiteSuspended => "site_suspended",
+            MailKind::TrialExpired => "trial_expired",
+            MailKind::ExpiryReminder => "expiry_reminder",
+            MailKind::QuotaAlert => "quota_alert",
             MailKind::Custom => "custom",
         }
     }
@@ -105,6 +117,32 @@ impl MailKind {
                 SELLER_NAME,
             ],
             MailKind::SiteSuspended => &["client_name", "site_url", "reason", SELLER_NAME],
+            MailKind::TrialExpired => &[
+                "client_name",
+                "product_name",
+                "site_url",
+                "expired_on",
+                "delete_on",
+                SELLER_NAME,
+            ],
+            MailKind::ExpiryReminder => &[
+                "client_name",
+                "product_name",
+                "site_url",
+                "expires_on",
+                "days_left",
+                SELLER_NAME,
+            ],
+            MailKind::QuotaAlert => &[
+                "client_name",
+                "product_name",
+                "resource",
+                "used",
+                "limit",
+                "percent",
+                "period_end",
+                SELLER_NAME,
+            ],
             MailKind::Custom => &[],
         }
     }
@@ -142,6 +180,34 @@ impl MailKind {
                 "Hello {{ client_name }},\n\n\
                  Your site {{ site_url }} has been suspended: {{ reason }}.\n\n\
                  Its content is kept. Once the account is settled, it is enabled again.\n\n\
+                 {{ seller_name }}\n",
+            ),
+            MailKind::TrialExpired => (
+                "Your {{ product_name }} has ended: {{ site_url }} is disabled",
+                "Hello {{ client_name }},\n\n\
+                 Your {{ product_name }} ended on {{ expired_on }}, so {{ site_url }} is now \
+                 disabled.\n\n\
+                 Its content is kept until {{ delete_on }}; after that day it is backed up one \
+                 last time and deleted. To keep it, reply to this e-mail and we will turn it into \
+                 a paid subscription: your site stays as it is.\n\n\
+                 {{ seller_name }}\n",
+            ),
+            MailKind::ExpiryReminder => (
+                "Your {{ product_name }} ends in {{ days_left }} days",
+                "Hello {{ client_name }},\n\n\
+                 Your {{ product_name }} ({{ site_url }}) ends on {{ expires_on }}, \
+                 {{ days_left }} days from now. After that day it stops working.\n\n\
+                 To keep it, reply to this e-mail and we will renew it (a trial becomes a paid \
+                 subscription): nothing changes for you.\n\n\
+                 {{ seller_name }}\n",
+            ),
+            MailKind::QuotaAlert => (
+                "{{ product_name }}: {{ percent }}% of your {{ resource }} quota is used",
+                "Hello {{ client_name }},\n\n\
+                 Your {{ product_name }} has used {{ used }} of its {{ limit }} {{ resource }} \
+                 quota ({{ percent }}%) in the period that ends on {{ period_end }}.\n\n\
+                 Usage over the quota is billed at the overage rate on your next invoice. To \
+                 raise the quota, reply to this e-mail.\n\n\
                  {{ seller_name }}\n",
             ),
             MailKind::Custom => return None,

@@ -12,9 +12,7 @@ use serde_json::json;
 use hostdesk_remote::Operation;
 use hostdesk_store::jobs as store_jobs;
 
-use crate::provisioning::{
-    can_run, capabilities, queue_site_action, SiteAction, QUOTA_SET, SITE_CREATE_USER,
-};
+use crate::provisioning::{can_run, capabilities, queue_site_action, SiteAction, SITE_CREATE_USER};
 use crate::{Ctx, Result};
 
 /// The role of the client's own user on its site: never user 1, never the hosting system.
@@ -36,7 +34,9 @@ pub(crate) fn start(tx: &Connection, ctx: &Ctx, order_id: i64) -> Result<Vec<i64
     let client = clients::get(tx, order.client_id)?;
     let mut ids = Vec::new();
     let shared = match order.site_id {
-        Some(site_id) => store_servers::get_site(tx, site_id)?.subscription_id != order.subscription_id,
+        Some(site_id) => {
+            store_servers::get_site(tx, site_id)?.subscription_id != order.subscription_id
+        }
         None => false,
     };
     if let (true, Some(site_id)) = (shared, order.site_id) {
@@ -66,6 +66,10 @@ pub(crate) fn start(tx: &Connection, ctx: &Ctx, order_id: i64) -> Result<Vec<i64
     } else if let Some(site_id) = order.site_id {
         let site = store_servers::get_site(tx, site_id)?;
         let kind = site.server_kind.clone().unwrap_or_default();
+        // The domain first (registered + its zone, or an owned one verified), then the site.
+        ids.extend(crate::domains::plan_before_site(
+            tx, ctx, order.id, site_id,
+        )?);
         // Each site job runs after the site's earlier unfinished ones.
         let created = queue_site_action(tx, ctx, site_id, &SiteAction::Create)?;
         ids.push(created);
@@ -87,22 +91,12 @@ pub(crate) fn start(tx: &Connection, ctx: &Ctx, order_id: i64) -> Result<Vec<i64
             };
             ids.push(queue_site_action(tx, ctx, site_id, &user)?);
         }
-        let sub = subscriptions::get(tx, order.subscription_id)?;
-        let limit = |r: &str| {
-            sub.quotas
-                .iter()
-                .find(|q| q.resource == r)
-                .and_then(|q| q.limit)
-                .and_then(|l| u64::try_from(l).ok())
-        };
-        let (disk_mb, bandwidth_mb) = (limit("disk_mb"), limit("bandwidth_mb"));
-        if can_run(&kind, QUOTA_SET) && (disk_mb.is_some() || bandwidth_mb.is_some()) {
-            let quota = SiteAction::SetQuota {
-                disk_mb,
-                bandwidth_mb,
-            };
-            ids.push(queue_site_action(tx, ctx, site_id, &quota)?);
-        }
+        // The disk and bandwidth quotas, where the server enforces them (recorded as pushed).
+        ids.extend(crate::usage::quota::push_limits(
+            tx,
+            ctx,
+            order.subscription_id,
+        )?);
         let site_jobs = ids.clone();
         ids.push(crate::notify::welcome(
             tx,
@@ -111,6 +105,8 @@ pub(crate) fn start(tx: &Connection, ctx: &Ctx, order_id: i64) -> Result<Vec<i64
             site_id,
             site_jobs.clone(),
         )?);
+        // The certificate the subscription bought, once the site exists.
+        ids.extend(crate::domains::plan_ssl(tx, ctx, site_id)?);
         // The support tier's access, once the client's account exists.
         ids.extend(crate::access::plan_grants_after(
             tx,

@@ -71,6 +71,8 @@ pub fn place(ws: &mut Workspace, req: &OrderRequest) -> Result<PlacedOrder> {
             },
             &ctx.at,
         )?;
+        // A product with a trial length: the subscription ends that many days from today.
+        crate::lifecycle::expiry::start_trial(tx, ctx, sub_id, r.product_id, r.order_date)?;
         let site_id = match r.shared_site_id {
             Some(shared) => shared,
             None => {
@@ -126,7 +128,30 @@ pub fn place(ws: &mut Workspace, req: &OrderRequest) -> Result<PlacedOrder> {
             },
             &ctx.at,
         )?;
+        if r.shared_site_id.is_none() {
+            // The domain (subdomain, owned or registered) and the certificate level.
+            let chosen = crate::domains::order_domain(
+                tx,
+                r.product_id,
+                &r.choices,
+                &r.client.currency,
+                r.period,
+                &ctx.at,
+            )?;
+            crate::domains::record_order_domain(
+                tx,
+                ctx,
+                &chosen,
+                &r.domain,
+                (r.client.id, sub_id, site_id, order_id),
+                invoice.as_ref().map(|i| i.invoice_id),
+                (r.order_date, r.client.billing_day as u32, r.period),
+            )?;
+        }
         ctx.audit(tx, "order", Some(order_id), "place", None::<&()>, Some(&q))?;
+        if let Some(b) = &r.quota_breach {
+            crate::usage::quota::record_override(tx, ctx, order_id, b)?;
+        }
         let mut jobs = Vec::new();
         if r.activation == "immediate" || (paid && r.activation == "on_payment") {
             jobs.extend(chain::start(tx, ctx, order_id)?);

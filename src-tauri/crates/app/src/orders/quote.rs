@@ -41,6 +41,10 @@ pub struct OrderRequest {
     /// stored, manual or later (default: stored when the client has a stored payment method,
     /// else manual).
     pub pay: Option<String>,
+    /// Place it even beyond the client's quota (staff's explicit override, recorded in the
+    /// audit log). Without it such an order is refused.
+    #[serde(default)]
+    pub override_quota: bool,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -114,6 +118,8 @@ pub(crate) struct Resolved {
     pub shared_site_id: Option<i64>,
     pub activation: String,
     pub pay: String,
+    /// The quota this order goes beyond, placed with the staff's override.
+    pub quota_breach: Option<crate::usage::quota::QuotaBreach>,
 }
 
 impl Resolved {
@@ -529,11 +535,24 @@ pub(crate) fn resolve(
                     format!("the shared site {shared} is not placed on a server"),
                 )
             })?;
-            (store_servers::get(conn, server_id)?, site.domain, Some(site.id))
+            (
+                store_servers::get(conn, server_id)?,
+                site.domain,
+                Some(site.id),
+            )
         }
         None => {
             let server = pick_server(conn, req.server.as_deref(), &server_group)?;
             let domain = full_domain(&req.domain, &server)?;
+            let chosen = crate::domains::order_domain(
+                conn,
+                plan.product_id,
+                &plan.choices,
+                &client.currency,
+                period,
+                &at,
+            )?;
+            crate::domains::check_order_domain(&chosen.mode, &domain, &server)?;
             if let Some(s) = store_servers::find_site_by_domain(conn, &domain)? {
                 return Err(AppError::invalid(
                     "domain",
@@ -543,6 +562,11 @@ pub(crate) fn resolve(
             (server, domain, None)
         }
     };
+    let quota_breach =
+        crate::usage::quota::check_order(conn, client.id, &plan.quotas, shared_site_id.is_none())?;
+    if let Some(b) = quota_breach.as_ref().filter(|_| !req.override_quota) {
+        return Err(b.error());
+    }
     let activation = hostdesk_store::orders::activation(conn, plan.product_id)?;
     let pay = match req.pay.as_deref().filter(|p| !p.is_empty()) {
         Some(p @ ("stored" | "manual" | "later")) => p.to_string(),
@@ -601,5 +625,6 @@ pub(crate) fn resolve(
         shared_site_id,
         activation,
         pay,
+        quota_breach,
     })
 }
