@@ -1878,7 +1878,11 @@ export type Subscription = { id: number; clientId: number; clientName: string; p
 /**
  * `option=choice` codes.
  */
-choices: string[]; quotas: QuotaRow[] }
+choices: string[]; quotas: QuotaRow[]; 
+/**
+ * A cancellation at the period end: the first day without service.
+ */
+cancelOn: string | null }
 export type SubscriptionUsage = { subscriptionId: number; productName: string; state: string; periodStart: string; periodEnd: string; resources: ResourceUsage[] }
 /**
  * What a sync did.

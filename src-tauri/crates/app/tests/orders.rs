@@ -1071,7 +1071,10 @@ async fn in_a_sandbox_workspace_without_smtp_the_welcome_mail_is_kept_in_the_out
     let mail = v.jobs.iter().find(|j| j.kind == "mail.send").unwrap();
     assert_eq!(mail.result["simulated"], true);
     assert_eq!(
-        count(&e.ws, "SELECT count(*) FROM outbox WHERE state = 'sent' AND kind = 'welcome'"),
+        count(
+            &e.ws,
+            "SELECT count(*) FROM outbox WHERE state = 'sent' AND kind = 'welcome'"
+        ),
         1
     );
 }

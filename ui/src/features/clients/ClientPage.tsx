@@ -88,7 +88,9 @@ export function ClientPage({ id }: { id: number }) {
                     <div className="muted small">{s.choices.join(", ")}</div>
                   </td>
                   <td><span className={`badge ${s.state}`}>{s.state}</span></td>
-                  <td className="muted">next {formatDate(s.nextDueOn)}</td>
+                  <td className="muted">
+                    {s.cancelOn ? `ends ${formatDate(s.cancelOn)}` : `next ${formatDate(s.nextDueOn)}`}
+                  </td>
                   <td><SubscriptionActions sub={s} /> <TermActions sub={s} /></td>
                 </tr>
               ))}

@@ -72,9 +72,12 @@ export function OrderWizard({ client, onClose }: { client?: ClientPick; onClose:
   const shownQuote = requestKey === "null" ? undefined : quote.data?.quote;
 
   const place = useMutation({
-    mutationFn: () => {
+    mutationFn: async () => {
       const req = buildRequest(s);
       if (!req) throw new Error("choose a client and a product first");
+      // The name must be free on the server too; a taken one comes back on the domain field.
+      // An unreachable server does not block the order (its site job will tell).
+      await unwrap(commands.checkOrderDomain(req));
       return unwrap(commands.placeOrder(req));
     },
     onSuccess: () => qc.invalidateQueries(),
