@@ -32,25 +32,6 @@ impl Store {
         Self::prepare(conn, None)
     }
 
-    /// A read-only connection to a database that a [`Store`] opened (and migrated), to read
-    /// beside it: WAL lets it read while the store writes (the bill run plans its next batch on
-    /// one). `cache_kib`: its page cache.
-    pub fn open_reader(path: &Path, cache_kib: i64) -> Result<Connection> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| StoreError::Open {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        conn.execute_batch(&format!(
-            "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache_kib};"
-        ))?;
-        Ok(conn)
-    }
-
     /// A private in-memory database at the latest schema (tests, previews).
     pub fn open_in_memory() -> Result<Store> {
         Self::prepare(Connection::open_in_memory()?, None)

@@ -1,6 +1,6 @@
 //! Planning a batch of the bill run: what each client is due, as lines grouped per invoice, and
-//! the subscriptions' next due dates. Only reads: the writer applies a plan inside the batch's
-//! transaction, and the plan of the next batch can be made meanwhile on another connection.
+//! the subscriptions' next due dates. Only reads and computes; `write_batch` writes the plans,
+//! in the same transaction.
 
 use std::collections::BTreeMap;
 
