@@ -192,10 +192,13 @@ async fn the_dashboard_shows_the_databases_counts() {
         text_of(&c, "[data-testid=count-open-invoices]").await,
         expected.open_invoices.to_string()
     );
-    assert_eq!(
-        text_of(&c, "[data-testid=count-queued-jobs]").await,
-        expected.queued_jobs.to_string()
-    );
+    // The app's sweeps may queue work as it opens (due backups, usage collection): at least the
+    // jobs that were queued before.
+    let queued: i64 = text_of(&c, "[data-testid=count-queued-jobs]")
+        .await
+        .parse()
+        .unwrap();
+    assert!(queued >= expected.queued_jobs, "{queued}");
     assert_eq!(
         text_of(&c, "[data-testid=database-path]").await,
         db.display().to_string()
@@ -618,36 +621,20 @@ async fn staff_add_a_server_and_test_its_connection() {
 #[tokio::test]
 #[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make e2e`"]
 async fn a_site_is_suspended_from_the_client_page_through_the_queue() {
-    use hostdesk_app::provisioning::{self, SiteAction};
-    use hostdesk_app::servers::{self, ServerDraft};
     let dir = tempfile::tempdir().unwrap();
     let (db, _) = demo_db(dir.path());
     let mut ws = Workspace::open(&db, Clock::System).unwrap();
     hostdesk_app::settings::set(&mut ws, "sandbox_delay_ms", "20-60").unwrap();
-    let secrets = hostdesk_app::secrets::MemoryStore::default();
-    let server = servers::add(
-        &mut ws,
-        &secrets,
-        &ServerDraft {
-            name: "sandbox".into(),
-            kind: "sandbox".into(),
-            ..Default::default()
-        },
-        None,
-    )
-    .unwrap();
-    // the first demo client's first active site, placed on the sandbox and created there
-    let (site_id, client_id, domain): (i64, i64, String) = ws
+    // The first demo client's first active site: the demo's sandbox server already has it.
+    let (client_id, domain): (i64, String) = ws
         .conn()
         .query_row(
-            "SELECT st.id, s.client_id, st.domain FROM sites st JOIN subscriptions s ON s.id = st.subscription_id
+            "SELECT s.client_id, st.domain FROM sites st JOIN subscriptions s ON s.id = st.subscription_id
               WHERE st.status = 'active' ORDER BY s.client_id, st.id LIMIT 1",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    provisioning::place_site(&mut ws, site_id, server).unwrap();
-    provisioning::enqueue_site_action(&mut ws, site_id, &SiteAction::Create).unwrap();
     drop(ws);
 
     let driver = start_driver(&db);
