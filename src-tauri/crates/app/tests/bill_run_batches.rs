@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
-//! A bill run over several batches on a database file, where the next batch is planned on a
-//! second connection while one is written, bills exactly what the one-connection run bills (in
-//! memory); and when someone else writes to the database during the run, what is billed is what
-//! the database holds when each batch is written, not what was planned before.
+//! A bill run over several batches (one transaction each) on a database file bills exactly what
+//! the same run bills in memory, a dry run writes nothing, a re-run adds nothing; and when
+//! someone else writes to the database between two batches, what is billed is what the database
+//! holds when the batch is written.
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -124,11 +124,15 @@ fn open_file(path: &Path) -> Workspace {
 }
 
 #[test]
-fn batches_planned_ahead_bill_what_one_connection_bills() {
+fn a_run_in_batches_on_a_file_bills_what_the_run_in_memory_bills() {
     let mut memory = Workspace::open_in_memory(Clock::fixed(NOV).unwrap()).unwrap();
     seed(&mut memory);
     let reference = run(&mut memory, false, |_| {});
-    assert!(reference.clients_billed > 1_900, "{}", reference.clients_billed);
+    assert!(
+        reference.clients_billed > 1_900,
+        "{}",
+        reference.clients_billed
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let mut file = open_file(&dir.path().join("bill.db"));
@@ -149,7 +153,11 @@ fn batches_planned_ahead_bill_what_one_connection_bills() {
     assert_eq!(billed(file.conn()), billed(memory.conn()));
 
     let again = run(&mut file, false, |_| {});
-    assert_eq!((again.clients_due, again.lines), (0, 0), "a re-run adds nothing");
+    assert_eq!(
+        (again.clients_due, again.lines),
+        (0, 0),
+        "a re-run adds nothing"
+    );
 }
 
 #[test]
@@ -168,7 +176,7 @@ fn a_write_by_someone_else_during_the_run_is_billed_as_written() {
     let other = Connection::open(&path).unwrap();
     let mut written = false;
     run(&mut ws, false, |done| {
-        // the first batch is in: the next ones may be planned already, with the old prices
+        // the first batch is in; the client is in the last one
         if done == 1_000 && !written {
             other
                 .execute(
@@ -192,5 +200,8 @@ fn a_write_by_someone_else_during_the_run_is_billed_as_written() {
         )
         .unwrap();
     assert!(lines > 0);
-    assert_eq!(at_new_price, lines, "billed at the price the database holds");
+    assert_eq!(
+        at_new_price, lines,
+        "billed at the price the database holds"
+    );
 }

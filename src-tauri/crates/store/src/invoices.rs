@@ -112,11 +112,53 @@ pub fn draft_for(
     {
         return Ok((id, false));
     }
+    Ok((
+        insert_draft(conn, client_id, billing_date, currency, at)?,
+        true,
+    ))
+}
+
+/// A new, empty draft invoice (the caller knows there is none for this client, date and
+/// currency: see [`drafts_between`]).
+pub fn insert_draft(
+    conn: &Connection,
+    client_id: i64,
+    billing_date: &str,
+    currency: &str,
+    at: &str,
+) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO invoices (client_id, billing_date, currency, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
     )?
     .execute(params![client_id, billing_date, currency, at])?;
-    Ok((conn.last_insert_rowid(), true))
+    Ok(conn.last_insert_rowid())
+}
+
+/// A draft invoice found by [`drafts_between`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftKey {
+    pub client_id: i64,
+    pub billing_date: String,
+    pub currency: String,
+    pub id: i64,
+}
+
+/// The draft invoices of the clients with ids in `first..=last` (one query for a bill run's
+/// batch; drafts are few, the bill run issues what it drafts).
+pub fn drafts_between(conn: &Connection, first: i64, last: i64) -> Result<Vec<DraftKey>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT client_id, billing_date, currency, id FROM invoices
+          WHERE status = 'draft' AND client_id BETWEEN ?1 AND ?2",
+    )?;
+    let rows = stmt.query_map(params![first, last], |r| {
+        Ok(DraftKey {
+            client_id: r.get(0)?,
+            billing_date: r.get(1)?,
+            currency: r.get(2)?,
+            id: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Adds a line unless a line with its key exists anywhere (a re-run adds nothing twice).
@@ -201,6 +243,21 @@ pub fn next_number(conn: &Connection, series: &str, year: i32) -> Result<u64> {
     Ok(n as u64)
 }
 
+/// Takes `count` consecutive numbers of a series for a year at once and returns the first.
+/// Gapless only if the caller issues all `count` invoices in this same transaction.
+pub fn reserve_numbers(conn: &Connection, series: &str, year: i32, count: u64) -> Result<u64> {
+    let count =
+        i64::try_from(count).map_err(|_| StoreError::Conflict("too many numbers".into()))?;
+    let first: i64 = conn
+        .prepare_cached(
+            "INSERT INTO number_series (series, year, next) VALUES (?1, ?2, ?3 + 1)
+             ON CONFLICT (series, year) DO UPDATE SET next = next + ?3
+             RETURNING next - ?3",
+        )?
+        .query_row(params![series, year, count], |r| r.get(0))?;
+    Ok(first as u64)
+}
+
 pub fn issue(
     conn: &Connection,
     invoice_id: i64,
@@ -217,6 +274,47 @@ pub fn issue(
         )?
     .execute(params![invoice_id, number, issued_at, due_on, serde_json::json!(notes).to_string(), buyer],
     )?;
+    if n == 0 {
+        return Err(StoreError::Conflict(format!(
+            "invoice {invoice_id} is not a draft"
+        )));
+    }
+    Ok(())
+}
+
+/// What [`issue_with_totals`] writes on a draft.
+pub struct Issue<'a> {
+    pub number: &'a str,
+    pub issued_at: &'a str,
+    pub due_on: &'a str,
+    /// The legal notes as a JSON array.
+    pub notes_json: &'a str,
+    pub buyer: &'a str,
+    pub net_minor: i64,
+    pub tax_minor: i64,
+    pub total_minor: i64,
+}
+
+/// Issues a draft whose totals the caller computed from the lines it just added (one update
+/// instead of [`set_totals`] then [`issue`]).
+pub fn issue_with_totals(conn: &Connection, invoice_id: i64, i: &Issue<'_>) -> Result<()> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE invoices SET status = 'issued', number = ?2, issued_at = ?3, due_on = ?4, notes = ?5,
+                    buyer = ?6, net_minor = ?7, tax_minor = ?8, total_minor = ?9, updated_at = ?3
+              WHERE id = ?1 AND status = 'draft'",
+        )?
+        .execute(params![
+            invoice_id,
+            i.number,
+            i.issued_at,
+            i.due_on,
+            i.notes_json,
+            i.buyer,
+            i.net_minor,
+            i.tax_minor,
+            i.total_minor
+        ])?;
     if n == 0 {
         return Err(StoreError::Conflict(format!(
             "invoice {invoice_id} is not a draft"
@@ -409,6 +507,16 @@ pub fn credit_balance(conn: &Connection, client_id: i64, currency: &str) -> Resu
         .unwrap_or(0))
 }
 
+/// The clients with ids in `first..=last` that have a credit balance: (client id, currency).
+pub fn credit_between(conn: &Connection, first: i64, last: i64) -> Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT client_id, currency FROM client_credit
+          WHERE client_id BETWEEN ?1 AND ?2 AND balance_minor > 0",
+    )?;
+    let rows = stmt.query_map(params![first, last], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn add_credit(
     conn: &Connection,
     client_id: i64,
@@ -528,20 +636,39 @@ pub fn record_usage(
         == 1)
 }
 
-/// Usage of one subscription in [from, to): the sum for bandwidth, the peak for the rest.
+/// Usage of one subscription in [from, to): the sum for bandwidth, the peak for the rest; by
+/// resource name.
 pub fn usage_in(
     conn: &Connection,
     subscription_id: i64,
     from: &str,
     to: &str,
 ) -> Result<Vec<(String, i64)>> {
+    // The records come from the usage_records_period index alone, in time order; they are few
+    // per period, so adding them up here beats a GROUP BY's temporary b-tree.
     let mut stmt = conn.prepare_cached(
-        "SELECT resource, CASE WHEN resource = 'bandwidth_mb' THEN sum(quantity) ELSE max(quantity) END
-           FROM usage_records WHERE subscription_id = ?1 AND at >= ?2 AND at < ?3
-          GROUP BY resource ORDER BY resource",
+        "SELECT resource, quantity FROM usage_records
+          WHERE subscription_id = ?1 AND at >= ?2 AND at < ?3",
     )?;
-    let rows = stmt.query_map(params![subscription_id, from, to], |r| {
-        Ok((r.get(0)?, r.get(1)?))
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut rows = stmt.query(params![subscription_id, from, to])?;
+    let mut used: Vec<(String, i64)> = Vec::new();
+    while let Some(r) = rows.next()? {
+        let resource = r.get_ref(0)?.as_str().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })?;
+        let quantity: i64 = r.get(1)?;
+        match used.iter_mut().find(|(name, _)| name == resource) {
+            Some((name, total)) if name == "bandwidth_mb" => {
+                *total = total.checked_add(quantity).ok_or_else(|| {
+                    StoreError::Conflict(format!(
+                        "usage of subscription {subscription_id} overflows"
+                    ))
+                })?;
+            }
+            Some((_, peak)) => *peak = (*peak).max(quantity),
+            None => used.push((resource.to_string(), quantity)),
+        }
+    }
+    used.sort();
+    Ok(used)
 }
