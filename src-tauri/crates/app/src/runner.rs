@@ -241,6 +241,9 @@ impl Runner {
         let mut set: JoinSet<Done> = JoinSet::new();
         let mut stopping = false;
         let fixed = matches!(self.clock, Clock::Fixed(_));
+        // The instant of the last look for ready jobs: a retry that became due since is not
+        // "idle" (on a busy machine the claim and the idle check are milliseconds apart).
+        let mut claimed_at = millis(self.clock.now());
         loop {
             if let Until::Stopped(rx) = &until {
                 stopping |= *rx.borrow();
@@ -248,6 +251,7 @@ impl Runner {
             let free = self.config.max_parallel.saturating_sub(set.len());
             if free > 0 && !stopping {
                 let now = self.clock.now();
+                claimed_at = millis(now);
                 let lease = millis(now + chrono::Duration::minutes(10));
                 let tx = store
                     .conn_mut()
@@ -292,8 +296,7 @@ impl Runner {
                         // Nothing runs and nothing could be claimed: idle. Jobs due but blocked
                         // (a prerequisite dead or cancelled) wait for staff; only a retry
                         // scheduled later is worth waiting for.
-                        let now = millis(self.clock.now());
-                        let later = jobs::next_due_after(store.conn(), &now)?;
+                        let later = jobs::next_due_after(store.conn(), &claimed_at)?;
                         if !*wait_for_retries || fixed || stopping || later.is_none() {
                             break;
                         }

@@ -477,3 +477,58 @@ fn a_price_change_applied_at_renewal_reaches_the_next_invoice_only() {
     let kits: i64 = count(&ws, "SELECT count(*) FROM subscriptions WHERE kit_id IS NOT NULL AND renewal_price_minor IS NOT NULL");
     assert_eq!(kits, 0);
 }
+
+#[test]
+fn usage_arriving_after_its_period_was_invoiced_goes_on_the_next_invoice_as_a_flagged_line() {
+    let mut ws = ws();
+    let id = client(&mut ws, "Late Co", "FR", false, "", "EUR");
+    let sub: i64 = ws
+        .conn()
+        .query_row(
+            "SELECT id FROM subscriptions WHERE client_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    usage::set_rate(&mut ws, sub, "users", Some(10), "5.00", "1.00").unwrap();
+    usage::record(&mut ws, sub, "users", 14, Some("2026-11-20T10:00:00Z")).unwrap();
+    run(&mut ws, "2026-12-01T12:00:00Z", false);
+    let december = invoice_of(&ws, id);
+    assert_eq!(count(&ws, "SELECT count(*) FROM late_usage"), 0);
+    // November's usage grows after November was invoiced (a server reported late).
+    usage::record(&mut ws, sub, "users", 17, Some("2026-11-25T10:00:00Z")).unwrap();
+    assert_eq!(count(&ws, "SELECT count(*) FROM late_usage"), 1);
+
+    run(&mut ws, "2027-01-01T12:00:00Z", false);
+    // December's invoice is untouched; January's bills the 3 late units at the frozen rate.
+    let again = invoices::show(&ws, &december.view.invoice.id.to_string()).unwrap();
+    assert_eq!(again.lines, december.lines);
+    let january: Vec<invoices::InvoiceView> = invoices::list(
+        &ws,
+        &InvoiceFilter {
+            client_id: Some(id),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let jan = january
+        .iter()
+        .find(|v| v.invoice.billing_date == "2027-01-01")
+        .unwrap();
+    let lines = invoices::show(&ws, &jan.invoice.id.to_string())
+        .unwrap()
+        .lines;
+    let late: Vec<_> = lines.iter().filter(|l| l.kind == "late_usage").collect();
+    assert_eq!(late.len(), 1, "{lines:?}");
+    assert_eq!((late[0].quantity, late[0].net_minor), (3, 300));
+    assert!(late[0].flagged);
+    assert_eq!(late[0].period_from.as_deref(), Some("2026-11-01"));
+    assert_eq!(
+        count(&ws, "SELECT count(*) FROM late_usage"),
+        0,
+        "billed once"
+    );
+    // A re-run adds nothing.
+    let rerun = run(&mut ws, "2027-01-01T12:00:00Z", false);
+    assert_eq!(rerun.lines, 0);
+}

@@ -14,6 +14,7 @@ pub mod dunning;
 mod error;
 pub mod invoices;
 pub mod jobs;
+pub mod late_usage;
 pub mod lifecycle;
 pub mod migrations;
 pub mod orders;

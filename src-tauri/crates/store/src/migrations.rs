@@ -20,6 +20,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0011_usage_quotas.sql"),
     include_str!("../migrations/0012_domains_ssl.sql"),
     include_str!("../migrations/0013_backups_expiry.sql"),
+    include_str!("../migrations/0014_late_usage.sql"),
 ];
 
 /// The newest schema version this binary knows.

@@ -194,6 +194,9 @@ fn write_batch(
     let mut drafted = Vec::new();
     for (slot, plan) in plans.into_iter().enumerate() {
         let client_id = plan.billed.client_id;
+        for (sub, at) in &plan.late_done {
+            hostdesk_store::late_usage::clear(tx, *sub, at)?;
+        }
         draft_client(
             tx,
             ctx,
