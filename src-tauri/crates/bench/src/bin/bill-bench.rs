@@ -3,6 +3,10 @@
 //! bulk-insert the lines the run wrote into SQLite in one transaction (the same table with its
 //! indexes and triggers, in a copy of the database taken just before the run).
 //! Goal on 2 cores: under 10 s, under 500 MB, within 3x of the floor.
+//!
+//! Environment: CLIENTS, SUBSCRIPTIONS, USAGE (sizes); KEEP_DB=path keeps the seeded database,
+//! SEEDED=path starts from one kept before (same sizes, skips the seeding); FLOOR_NO_TRIGGER=1
+//! also prints the floor without the immutability trigger.
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -226,8 +230,9 @@ fn main() {
     let lines = report.lines;
     let produced = read_lines(&path);
     assert_eq!(produced.len() as i64, lines);
-    remove_db(&path); // disk space: the databases are a few hundred MB each
-                      // FLOOR_NO_TRIGGER=1: also the floor without the immutability trigger, on a copy
+    // disk space: the databases are a few hundred MB each
+    remove_db(&path);
+    // FLOOR_NO_TRIGGER=1: also the floor without the immutability trigger, on a copy
     let plain = std::env::var_os("FLOOR_NO_TRIGGER").map(|_| {
         let plain = dir.path().join("floor-no-trigger.db");
         std::fs::copy(&snapshot, &plain).expect("copy");
