@@ -674,13 +674,26 @@ impl From<BuildError> for AppError {
 }
 
 impl BuildError {
-    fn into_job_error(self) -> JobError {
+    pub(crate) fn into_job_error(self) -> JobError {
         match &self {
             // The keyring may be unlocked later (a login, a desktop session starting).
             BuildError::Secrets(SecretError::Unavailable(_)) => JobError::retry(self.to_string()),
             _ => JobError::fatal(self.to_string()),
         }
     }
+}
+
+/// A server's driver for a job: a keyring that cannot answer now is retried, bad settings fail.
+pub(crate) fn job_driver(
+    server: &Server,
+    secrets: &dyn SecretStore,
+    config: &ProvisioningConfig,
+    db: &Path,
+    clock: Clock,
+    sandbox_delay: Range<u64>,
+) -> std::result::Result<Arc<dyn HostingDriver>, JobError> {
+    build_driver(server, secrets, config, Some(db), clock, sandbox_delay)
+        .map_err(BuildError::into_job_error)
 }
 
 fn token(server: &Server, secrets: &dyn SecretStore) -> std::result::Result<Secret, BuildError> {
@@ -1642,7 +1655,8 @@ pub fn build_runner(
         path,
         clock,
         secrets.clone(),
-        config.http.clone(),
+        &config,
+        delay.clone(),
     )?;
     crate::lifecycle::jobs::register(
         &mut runner,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hostdesk_app::domains;
 use hostdesk_app::jobs::{self, JobSpec};
 use hostdesk_app::provisioning::{
     self, build_runner, ProvisioningConfig, ServerOptions, SiteAction, SiteQuery,
@@ -1259,4 +1260,92 @@ fn site_actions_are_checked_before_they_are_queued() {
     let j = job(&e.ws, id);
     assert_eq!(j.state, "dead");
     assert!(j.last_error.unwrap().contains("cannot run quota.set"));
+}
+
+/// `ssl.set` through the servers' own SSL APIs. WHM: the automatic level turns AutoSSL on and
+/// starts a check; an uploaded bundle is installed with `installssl` (its key read from the
+/// keyring, never stored in SQLite). Aegir: the automatic level saves hosting_https's
+/// `https_enabled` = 2 and waits for the verify; a bundle is refused at upload, next to the
+/// field, since Aegir has no API for one.
+#[tokio::test]
+async fn certificates_through_whm_autossl_installssl_and_aegir_hosting_https() {
+    install_crypto_provider();
+    let mut e = env();
+    let whm = FakeWhm::start().await;
+    let server = add_whm(&mut e, "whm1", &whm);
+    let site = local_site(&e.ws, "acme.test", "", "basic");
+    provisioning::place_site(&mut e.ws, site, server).unwrap();
+    provisioning::enqueue_site_action(&mut e.ws, site, &SiteAction::Create).unwrap();
+    let (report, log) = drain(&e, prov()).await;
+    assert_eq!(report.succeeded, 1, "{log:#?}");
+    let user = whm.accounts()[0].user.clone();
+
+    let id = domains::set_ssl_level(&mut e.ws, site, "automatic").unwrap();
+    let (report, log) = drain(&e, prov()).await;
+    assert_eq!(report.succeeded, 1, "{log:#?}");
+    assert_eq!(job(&e.ws, id).state, "succeeded");
+    let a = whm.account(&user).unwrap();
+    assert_eq!((a.autossl, a.autossl_checks), (Some(true), 1));
+
+    let dir = tempfile::tempdir().unwrap();
+    hostdesk_testkit::pebble::make_test_ca(dir.path(), &["acme.test"]).unwrap();
+    let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+    let chain = format!("{}{}", read("cert.pem"), read("ca.pem"));
+    let key = read("key.pem");
+    let id = domains::upload_bundle(
+        &mut e.ws,
+        &*e.secrets,
+        &domains::BundleUpload {
+            site_id: site,
+            certificate_pem: chain,
+        },
+        &Secret::new(key.clone()),
+    )
+    .unwrap();
+    let (report, log) = drain(&e, prov()).await;
+    assert_eq!(report.succeeded, 1, "{log:#?}");
+    assert_eq!(job(&e.ws, id).state, "succeeded");
+    let installed = whm.installed_ssl("acme.test").unwrap();
+    assert_eq!(installed.user, user);
+    assert_eq!(installed.crt.trim(), read("cert.pem").trim());
+    assert_eq!(whm.account(&user).unwrap().autossl, Some(false));
+    // The key went from the keyring to the server; nothing of it is in the database.
+    assert_eq!(
+        e.secrets
+            .get(&domains::key_entry("acme.test"))
+            .unwrap()
+            .unwrap()
+            .expose(),
+        key
+    );
+    let db = std::fs::read(&e.path).unwrap();
+    let needle = key.lines().nth(1).unwrap().as_bytes();
+    assert!(!db.windows(needle.len()).any(|w| w == needle));
+
+    // Aegir: hosting_https through the site update.
+    let aegir = FakeAegir::start().await;
+    let server = add_aegir(&mut e, "aegir1", &aegir);
+    aegir.add_site("shop.hosting.test", "standard", 1);
+    let site = local_site(&e.ws, "shop.hosting.test", "drupal7", "standard");
+    provisioning::place_site(&mut e.ws, site, server).unwrap();
+    set_status(&e.ws, site, "active");
+    let id = domains::set_ssl_level(&mut e.ws, site, "automatic").unwrap();
+    let (report, log) = drain(&e, prov()).await;
+    assert_eq!(report.succeeded, 1, "{log:#?}");
+    assert_eq!(job(&e.ws, id).state, "succeeded");
+    assert_eq!(aegir.site("shop.hosting.test").unwrap().https_enabled, 2);
+    assert_eq!(aegir.count_tasks("verify"), 1);
+
+    let err = domains::upload_bundle(
+        &mut e.ws,
+        &*e.secrets,
+        &domains::BundleUpload {
+            site_id: site,
+            certificate_pem: read("cert.pem"),
+        },
+        &Secret::new(key),
+    )
+    .unwrap_err();
+    assert_eq!(err.fields[0].field, "certificatePem", "{err:?}");
+    assert!(err.message.contains("no API to upload a bundle"), "{err}");
 }

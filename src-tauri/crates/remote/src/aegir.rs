@@ -5,6 +5,10 @@
 //!   language, verified, site_status 1 enabled / 0 queued / -1 disabled / -2 deleted; where the
 //!   resource exposes them, `backups`: the site's backup rows, which `list_backups` reads);
 //! - `GET profile.json?machine_names=1`;
+//! - `PUT site/{name}.json` (Aegir Services' site update: JSON `{"data": {FIELD: VALUE}}`
+//!   merged into the site node and saved, which makes Aegir queue a `verify`): how
+//!   [`HostingDriver::set_certificate`] sets hosting_https's `https_enabled` (0 disabled,
+//!   1 enabled, 2 required);
 //! - `POST task` (form: `type`, `target`, `options[...]`) replies with a task record (nid,
 //!   task_type, task_status 0); `GET task/{nid}.json` gives task_status 0 queued, -1 processing,
 //!   1 success, 2 error, 3 warning.
@@ -361,6 +365,7 @@ impl HostingDriver for AegirDriver {
             Operation::Restore,
             Operation::LoginLink,
             Operation::ListSites,
+            Operation::Certificate,
         ])
     }
 
@@ -616,6 +621,53 @@ impl HostingDriver for AegirDriver {
                 "this Aegir server has no site named {name}"
             ))),
         }
+    }
+
+    /// hosting_https: Off sets the site's `https_enabled` to 0, Automatic to 2 (required: HTTPS
+    /// with a redirect; the certificate comes from the server's certificate service, Let's
+    /// Encrypt or self-signed); then the site is verified (the task to wait for). A site already
+    /// at that setting sends nothing. Aegir has no API to upload a bundle: refused, with why.
+    async fn set_certificate(&self, req: &SetCertificate) -> Result<Changed, RemoteError> {
+        let want: i64 = match req.setting {
+            CertificateSetting::Off => 0,
+            CertificateSetting::Automatic => 2,
+            CertificateSetting::Bundled { .. } => {
+                return Err(RemoteError::InvalidRequest(
+                    "Aegir takes a site's certificate from its own certificate service \
+                     (hosting_https: Let's Encrypt or self-signed) and has no API to upload a \
+                     bundle: choose the automatic level, or install the bundle on the server"
+                        .into(),
+                ))
+            }
+        };
+        let site = self.existing(&req.site).await?;
+        let record = self.site_record(&site.name).await?.unwrap_or(Value::Null);
+        if int(&record, "https_enabled") == Some(want) {
+            return Ok(Changed {
+                already: true,
+                progress: Progress::Done,
+            });
+        }
+        let rb = self
+            .request(Method::PUT, &format!("site/{}.json", site.name))?
+            .json(&serde_json::json!({ "data": { "https_enabled": want } }));
+        let reply = self.http.send_ok(rb).await?;
+        let saved = self.body(&reply, &format!("the HTTPS setting of {}", site.name))?;
+        if int(&saved, "https_enabled") != Some(want) {
+            return Err(RemoteError::Protocol {
+                endpoint: reply.endpoint,
+                detail: format!(
+                    "the saved site {} has https_enabled {:?}, not {want}: is hosting_https enabled on the hostmaster?",
+                    site.name,
+                    saved.get("https_enabled")
+                ),
+            });
+        }
+        let (task, _) = self.submit_task("verify", &site.name, &[]).await?;
+        Ok(Changed {
+            already: false,
+            progress: Progress::Pending { task },
+        })
     }
 
     /// Aegir's `login-reset`: the one-time link is produced on the server (task log), so the

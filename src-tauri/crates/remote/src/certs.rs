@@ -92,6 +92,23 @@ pub fn pem_blocks(pem: &str, label: &str) -> Vec<Vec<u8>> {
     out
 }
 
+/// A chain's PEM text split into its first certificate (the leaf) and the others (the CA
+/// bundle, empty when there is none), each a PEM text of its own.
+pub fn split_chain(pem: &str) -> (String, String) {
+    const END: &str = "-----END CERTIFICATE-----";
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    let mut blocks = Vec::new();
+    let mut rest = pem;
+    while let Some(i) = rest.find(BEGIN) {
+        let Some(j) = rest[i..].find(END) else { break };
+        blocks.push(format!("{}\n", &rest[i..i + j + END.len()]));
+        rest = &rest[i + j + END.len()..];
+    }
+    let mut it = blocks.into_iter();
+    let leaf = it.next().unwrap_or_default();
+    (leaf, it.collect::<String>())
+}
+
 /// Whether a PEM text holds a private key (PKCS#8, RSA or EC), without reading it.
 pub fn has_private_key(pem: &str) -> bool {
     ["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"]

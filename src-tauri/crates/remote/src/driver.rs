@@ -25,6 +25,7 @@ use crate::types::*;
 /// | `backup_delete` | a backup the server no longer lists is "already gone" |
 /// | `restore` / `login_link` | repeating is harmless (restores the same backup / a fresh link) |
 /// | `list_backups` | read-only |
+/// | `set_certificate` | sets an absolute setting: repeating is harmless (WHM starts one more AutoSSL check) |
 /// | `list_sites` / `usage` / `test_connection` | read-only |
 ///
 /// Remote ids come back in the results (`remote_id`, `TaskRef::task_id`) as soon as the server
@@ -107,6 +108,11 @@ pub trait HostingDriver: Send + Sync + fmt::Debug {
         _site: &SiteTarget,
     ) -> Result<Option<Vec<BackupInfo>>, RemoteError> {
         Err(RemoteError::NotSupported(Operation::Backup))
+    }
+
+    /// Sets how the site gets its certificate through the server's own SSL API.
+    async fn set_certificate(&self, _req: &SetCertificate) -> Result<Changed, RemoteError> {
+        Err(RemoteError::NotSupported(Operation::Certificate))
     }
 
     async fn login_link(&self, _req: &LoginLinkRequest) -> Result<LoginLink, RemoteError> {

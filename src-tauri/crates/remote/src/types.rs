@@ -59,6 +59,9 @@ pub enum Operation {
     LoginLink,
     ListSites,
     Usage,
+    /// Set how a site gets its certificate (none, the server's automatic certificates, or an
+    /// uploaded bundle) through the server's own SSL API ([`SetCertificate`]).
+    Certificate,
 }
 
 impl fmt::Display for Operation {
@@ -80,6 +83,7 @@ impl fmt::Display for Operation {
             Operation::LoginLink => "give a login link",
             Operation::ListSites => "list sites",
             Operation::Usage => "report usage",
+            Operation::Certificate => "set a site's certificate",
         })
     }
 }
@@ -334,6 +338,28 @@ pub struct Changed {
     /// True when the site already was in the wanted state (nothing was sent).
     pub already: bool,
     pub progress: Progress,
+}
+
+/// How a site gets its certificate on its server.
+#[derive(Debug, Clone)]
+pub enum CertificateSetting {
+    /// No HTTPS from the server (Aegir `https_enabled` 0; WHM: AutoSSL off for the account).
+    Off,
+    /// The server's own automatic certificates (Aegir hosting_https with its certificate
+    /// service, HTTPS required; WHM AutoSSL on and a check started).
+    Automatic,
+    /// A certificate the reseller bought: the chain (leaf first, PEM) and its private key.
+    Bundled {
+        certificate_pem: String,
+        key_pem: crate::secret::Secret,
+    },
+}
+
+/// Set a site's certificate ([`HostingDriver::set_certificate`](crate::HostingDriver)).
+#[derive(Debug, Clone)]
+pub struct SetCertificate {
+    pub site: SiteTarget,
+    pub setting: CertificateSetting,
 }
 
 /// Move an account to another server-side package (WHM `changepackage`).

@@ -241,6 +241,23 @@ impl WhmDriver {
     }
 }
 
+/// An error of `installssl` with the private key taken out, should the server have echoed it.
+fn scrub_key(e: RemoteError, key: &str) -> RemoteError {
+    let key = key.trim();
+    match e {
+        RemoteError::Remote { reason } if !key.is_empty() && reason.contains(key) => {
+            RemoteError::Remote {
+                reason: reason.replace(key, "<redacted>"),
+            }
+        }
+        RemoteError::Protocol { endpoint, detail } if !key.is_empty() => RemoteError::Protocol {
+            endpoint,
+            detail: detail.replace(key, "<redacted>"),
+        },
+        other => other,
+    }
+}
+
 /// WHM user names: a lower-case letter then letters or digits, 16 characters at most.
 fn check_username(user: &str) -> Result<(), RemoteError> {
     let ok = (1..=16).contains(&user.len())
@@ -285,6 +302,7 @@ impl HostingDriver for WhmDriver {
             Operation::LoginLink,
             Operation::ListSites,
             Operation::Usage,
+            Operation::Certificate,
         ])
     }
 
@@ -437,6 +455,74 @@ impl HostingDriver for WhmDriver {
         if let Some(mb) = req.bandwidth_mb {
             let params = [("user", acct.user.clone()), ("bwlimit", mb.to_string())];
             self.call("limitbw", Method::POST, &params).await?;
+        }
+        Ok(done(false))
+    }
+
+    /// Off: AutoSSL off for the account (`add_override_features_for_user` `{"autossl":0}`; a
+    /// certificate already installed stays until it ends). Automatic: AutoSSL on, then
+    /// `start_autossl_check_for_one_user` (the certificate comes in the background; `ssl.check`
+    /// reads it). Bundled: AutoSSL off (so it never replaces the bought certificate), then
+    /// `installssl` (domain, crt, cab, key; POST so the key sits in no URL).
+    async fn set_certificate(&self, req: &SetCertificate) -> Result<Changed, RemoteError> {
+        let acct = self.account(&req.site).await?;
+        let autossl = |on: bool| {
+            [
+                ("user", acct.user.clone()),
+                ("features", format!("{{\"autossl\":{}}}", u8::from(on))),
+            ]
+        };
+        match &req.setting {
+            CertificateSetting::Off => {
+                self.call(
+                    "add_override_features_for_user",
+                    Method::POST,
+                    &autossl(false),
+                )
+                .await?;
+            }
+            CertificateSetting::Automatic => {
+                self.call(
+                    "add_override_features_for_user",
+                    Method::POST,
+                    &autossl(true),
+                )
+                .await?;
+                self.call(
+                    "start_autossl_check_for_one_user",
+                    Method::POST,
+                    &[("username", acct.user.clone())],
+                )
+                .await?;
+            }
+            CertificateSetting::Bundled {
+                certificate_pem,
+                key_pem,
+            } => {
+                let (crt, cab) = crate::certs::split_chain(certificate_pem);
+                if crt.is_empty() {
+                    return Err(RemoteError::InvalidRequest(
+                        "the bundle holds no certificate".into(),
+                    ));
+                }
+                self.call(
+                    "add_override_features_for_user",
+                    Method::POST,
+                    &autossl(false),
+                )
+                .await?;
+                let mut params = vec![
+                    ("domain", acct.domain.clone()),
+                    ("crt", crt),
+                    ("key", key_pem.expose().to_owned()),
+                ];
+                if !cab.is_empty() {
+                    params.push(("cab", cab));
+                }
+                self.call("installssl", Method::POST, &params)
+                    .await
+                    .map_err(|e| scrub_key(e, key_pem.expose()))?;
+            }
         }
         Ok(done(false))
     }

@@ -489,3 +489,83 @@ async fn failure_shapes_map_to_the_right_errors() {
     fake.resume_listening();
     assert!(d.list_sites().await.is_ok());
 }
+
+/// hosting_https through Aegir Services' site update: Automatic saves `https_enabled` 2
+/// (required) and verifies the site (one verify: the one Aegir queued on saving is the one
+/// Hostdesk waits for); asking again sends nothing; Off saves 0. A server without HTTPS
+/// refuses with its form error (HTTP 406, not retryable); a bundle is refused with why.
+#[tokio::test]
+async fn certificate_levels_through_hosting_https() {
+    let fake = FakeAegir::start().await;
+    fake.add_site("shop.hosting.test", "standard", 1);
+    let d = aegir_driver(&fake).unwrap();
+    assert!(d.capabilities().supports(Operation::Certificate));
+    let set = |setting| SetCertificate {
+        site: SiteTarget::named("shop.hosting.test"),
+        setting,
+    };
+
+    let changed = d
+        .set_certificate(&set(CertificateSetting::Automatic))
+        .await
+        .unwrap();
+    assert!(!changed.already);
+    let task = pending(&changed.progress);
+    assert_eq!(task.task_type, "verify");
+    assert_eq!(d.wait_task(&task).await.unwrap(), TaskState::Succeeded);
+    let site = fake.site("shop.hosting.test").unwrap();
+    assert_eq!(site.https_enabled, 2);
+    assert_eq!(fake.count_tasks("verify"), 1, "{:?}", fake.tasks());
+    let put = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.endpoint == "site.update")
+        .unwrap();
+    assert_eq!(put.method, "PUT");
+
+    let again = d
+        .set_certificate(&set(CertificateSetting::Automatic))
+        .await
+        .unwrap();
+    assert!(again.already);
+    assert_eq!(again.progress, Progress::Done);
+    assert_eq!(fake.count("site.update"), 1);
+
+    let off = d
+        .set_certificate(&set(CertificateSetting::Off))
+        .await
+        .unwrap();
+    d.wait_task(&pending(&off.progress)).await.unwrap();
+    assert_eq!(fake.site("shop.hosting.test").unwrap().https_enabled, 0);
+
+    fake.set_https_available(false);
+    let err = d
+        .set_certificate(&set(CertificateSetting::Automatic))
+        .await
+        .unwrap_err();
+    assert!(!err.is_retryable(), "{err:?}");
+    assert!(err.to_string().contains("406"), "{err}");
+    assert_eq!(fake.site("shop.hosting.test").unwrap().https_enabled, 0);
+
+    let err = d
+        .set_certificate(&set(CertificateSetting::Bundled {
+            certificate_pem: "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n".into(),
+            key_pem: Secret::new("k"),
+        }))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("no API to upload a bundle"),
+        "{err}"
+    );
+
+    // A site the server does not have.
+    let err = d
+        .set_certificate(&SetCertificate {
+            site: SiteTarget::named("ghost.hosting.test"),
+            setting: CertificateSetting::Automatic,
+        })
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no site named"), "{err}");
+}

@@ -380,3 +380,96 @@ async fn failure_shapes() {
     fake.resume_listening();
     assert!(d.list_sites().await.is_ok());
 }
+
+/// The three certificate levels through WHM's own SSL functions: AutoSSL off, AutoSSL on with
+/// a check started, and a bought bundle installed with `installssl` (leaf, CA bundle, key in a
+/// POST body, never in a URL or the log); a bundle for another name is refused with WHM's reason.
+#[tokio::test]
+async fn certificates_through_autossl_and_installssl() {
+    let fake = FakeWhm::start().await;
+    fake.add_account("acme", "acme.test", "basic");
+    let d: Arc<dyn HostingDriver> = Arc::new(whm_driver(&fake).unwrap());
+    assert!(d.capabilities().supports(Operation::Certificate));
+    let site = SiteTarget {
+        name: "acme.test".into(),
+        remote_id: Some("acme".into()),
+    };
+    let set = |setting: CertificateSetting| SetCertificate {
+        site: site.clone(),
+        setting,
+    };
+
+    d.set_certificate(&set(CertificateSetting::Automatic))
+        .await
+        .unwrap();
+    let a = fake.account("acme").unwrap();
+    assert_eq!((a.autossl, a.autossl_checks), (Some(true), 1));
+
+    d.set_certificate(&set(CertificateSetting::Off))
+        .await
+        .unwrap();
+    let a = fake.account("acme").unwrap();
+    assert_eq!((a.autossl, a.autossl_checks), (Some(false), 1));
+
+    let dir = tempfile::tempdir().unwrap();
+    hostdesk_testkit::pebble::make_test_ca(dir.path(), &["acme.test", "www.acme.test"]).unwrap();
+    let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+    let (leaf, ca, key) = (read("cert.pem"), read("ca.pem"), read("key.pem"));
+    let chain = format!("{leaf}{ca}");
+    d.set_certificate(&set(CertificateSetting::Bundled {
+        certificate_pem: chain.clone(),
+        key_pem: Secret::new(key.clone()),
+    }))
+    .await
+    .unwrap();
+    let installed = fake.installed_ssl("acme.test").unwrap();
+    assert_eq!(installed.user, "acme");
+    assert_eq!(installed.crt.trim(), leaf.trim(), "the leaf alone as crt");
+    assert_eq!(installed.cab.trim(), ca.trim(), "the intermediates as cab");
+    assert_eq!(
+        fake.account("acme").unwrap().autossl,
+        Some(false),
+        "AutoSSL off so that it never replaces the bought certificate"
+    );
+    let post = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.endpoint == "installssl")
+        .unwrap();
+    assert_eq!(post.method, "POST");
+    assert!(!post.path.contains("PRIVATE"));
+    assert_eq!(post.param("key"), Some("<redacted>"));
+
+    // A certificate for another name: WHM's reason, not retryable.
+    let other = tempfile::tempdir().unwrap();
+    hostdesk_testkit::pebble::make_test_ca(other.path(), &["other.test"]).unwrap();
+    let err = d
+        .set_certificate(&set(CertificateSetting::Bundled {
+            certificate_pem: std::fs::read_to_string(other.path().join("cert.pem")).unwrap(),
+            key_pem: Secret::new(key),
+        }))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("does not support the domain"),
+        "{err}"
+    );
+    assert!(!err.is_retryable());
+    assert_eq!(
+        fake.installed_ssl("acme.test").unwrap().serial,
+        installed.serial
+    );
+
+    // An account the server does not have.
+    let err = d
+        .set_certificate(&SetCertificate {
+            site: SiteTarget::named("ghost.test"),
+            setting: CertificateSetting::Automatic,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("no account for ghost.test"),
+        "{err}"
+    );
+}

@@ -2,8 +2,11 @@
 //!
 //! Follows the contract in DESIGN.md: `GET /aegir/saas/site.json`, `GET
 //! /aegir/saas/site/{name}.json`, `GET /aegir/saas/profile.json?machine_names=1`, `POST
-//! /aegir/saas/task` (form `type`, `target`, `options[...]`), `GET /aegir/saas/task/{nid}.json`;
-//! header `api-key`. Records look like Drupal 7 nodes (numbers as strings); a site record also
+//! /aegir/saas/task` (form `type`, `target`, `options[...]`), `GET /aegir/saas/task/{nid}.json`,
+//! and Aegir Services' site update `PUT /aegir/saas/site/{name}.json` (JSON `{"data": {...}}`
+//! or form `data[...]`; hosting_https's `https_enabled` 0/1/2 is the field it keeps; saving the
+//! site queues a `verify`, as Aegir does); header `api-key`. Like Aegir's `hosting_add_task`, a
+//! task asked for while one of the same type is still queued on the site is that task. Records look like Drupal 7 nodes (numbers as strings); a site record also
 //! carries its `backups` (hosting_site_backups rows keyed by bid), which can be switched off. Refused tasks
 //! (unknown site, wrong master domain, existing site, site cap, unknown profile) answer HTTP 200
 //! with `false`, as hosting_saas does. Tasks finish after a configurable number of polls (a poll is
@@ -49,6 +52,9 @@ pub struct FakeAegirConfig {
     pub task_resource: bool,
     /// Whether site records carry their `backups` (bid, description, size, timestamp).
     pub backups_in_site_record: bool,
+    /// Whether the web server has HTTPS (hosting_https): without, `https_enabled` 1 or 2 is
+    /// refused with HTTP 406 and the form error.
+    pub https_available: bool,
 }
 
 impl Default for FakeAegirConfig {
@@ -63,6 +69,7 @@ impl Default for FakeAegirConfig {
             max_sites_per_platform: None,
             task_resource: true,
             backups_in_site_record: true,
+            https_available: true,
         }
     }
 }
@@ -86,6 +93,8 @@ pub struct FakeSite {
     pub backup_info: BTreeMap<u64, (String, u64)>,
     /// The handover user, if any (`client_email`, `client_name`).
     pub owner: Option<(String, String)>,
+    /// hosting_https: 0 disabled, 1 enabled, 2 required.
+    pub https_enabled: i64,
 }
 
 /// A task as the fake keeps it.
@@ -181,6 +190,10 @@ impl FakeAegir {
         self.state().config.max_sites_per_platform = max;
     }
 
+    pub fn set_https_available(&self, on: bool) {
+        self.state().config.https_available = on;
+    }
+
     pub fn set_backups_in_site_record(&self, on: bool) {
         self.state().config.backups_in_site_record = on;
     }
@@ -210,6 +223,7 @@ impl FakeAegir {
                 backups: Vec::new(),
                 backup_info: BTreeMap::new(),
                 owner: None,
+                https_enabled: 0,
             },
         );
         nid
@@ -258,6 +272,7 @@ fn site_json(s: &FakeSite, with_backups: bool) -> Value {
         "language": s.language,
         "verified": s.verified.to_string(),
         "site_status": s.site_status.to_string(),
+        "https_enabled": s.https_enabled.to_string(),
     });
     if with_backups {
         // hosting_site_backups rows keyed by bid, as Drupal renders an associative array.
@@ -416,6 +431,69 @@ impl State {
         true
     }
 
+    /// Services' site update: the data merged into the node and saved (Aegir then verifies it).
+    fn update_site(&mut self, name: &str, req: &Incoming) -> Response {
+        let field = |k: &str| -> Option<String> {
+            match req.json() {
+                Some(v) => v.get("data").and_then(|d| d.get(k)).map(|x| match x {
+                    Value::String(t) => t.clone(),
+                    other => other.to_string(),
+                }),
+                None => req.param(&format!("data[{k}]")).map(str::to_owned),
+            }
+        };
+        if self.live_site(name).is_none() {
+            // hosting_services_save_site creates a site only with numeric platform and profile.
+            return refused();
+        }
+        if let Some(h) = field("https_enabled") {
+            let Some(h @ 0..=2) = h.trim().parse::<i64>().ok() else {
+                return json_reply(
+                    StatusCode::NOT_ACCEPTABLE,
+                    &json!({"https_enabled": "An illegal choice has been detected."}),
+                );
+            };
+            if h > 0 && !self.config.https_available {
+                return json_reply(
+                    StatusCode::NOT_ACCEPTABLE,
+                    &json!({"hosting_https_wrapper": "This site's platform is installed on a server that does not have HTTPS enabled."}),
+                );
+            }
+            if let Some(s) = self.sites.get_mut(name) {
+                s.https_enabled = h;
+            }
+        }
+        let rid = self.sites.get(name).map(|s| s.nid).unwrap_or(0);
+        if !self
+            .tasks
+            .values()
+            .any(|t| t.site == name && t.task_type == "verify" && t.task_status == 0)
+        {
+            let nid = self.next_nid;
+            self.next_nid += 1;
+            self.tasks.insert(
+                nid,
+                FakeTask {
+                    nid,
+                    task_type: "verify".into(),
+                    target: name.to_owned(),
+                    site: name.to_owned(),
+                    rid,
+                    options: BTreeMap::new(),
+                    task_status: 0,
+                    polls: 0,
+                },
+            );
+        }
+        match self.sites.get(name) {
+            Some(s) => json_reply(
+                StatusCode::OK,
+                &site_json(s, self.config.backups_in_site_record),
+            ),
+            None => refused(),
+        }
+    }
+
     fn create_task(&mut self, req: &Incoming) -> Response {
         let Some(task_type) = req.param("type").map(str::to_owned) else {
             return json_reply(
@@ -470,6 +548,7 @@ impl State {
                         backups: Vec::new(),
                         backup_info: BTreeMap::new(),
                         owner,
+                        https_enabled: 0,
                     },
                 );
                 target.clone()
@@ -510,6 +589,7 @@ impl State {
                         backups: Vec::new(),
                         backup_info: BTreeMap::new(),
                         owner,
+                        https_enabled: 0,
                     },
                 );
                 new_uri
@@ -538,6 +618,13 @@ impl State {
             _ => return refused(),
         };
         let rid = self.sites.get(&site_name).map(|s| s.nid).unwrap_or(0);
+        if let Some(queued) = self
+            .tasks
+            .values()
+            .find(|t| t.site == site_name && t.task_type == task_type && t.task_status == 0)
+        {
+            return json_reply(StatusCode::OK, &task_json(queued));
+        }
         let nid = self.next_nid;
         self.next_nid += 1;
         let task = FakeTask {
@@ -568,6 +655,7 @@ impl Backend for AegirBackend {
         let endpoint = match (&req.method, rest) {
             (&Method::GET, "/site.json") => "site.index",
             (&Method::GET, r) if r.starts_with("/site/") => "site.retrieve",
+            (&Method::PUT, r) if r.starts_with("/site/") => "site.update",
             (&Method::GET, "/profile.json") => "profile.index",
             (&Method::POST, "/task" | "/task.json") => "task.create",
             (&Method::GET, r) if r.starts_with("/task/") => "task.retrieve",
@@ -608,6 +696,13 @@ impl Backend for AegirBackend {
                     ),
                     None => not_found(&format!("Site {name}")),
                 }
+            }
+            (&Method::PUT, r) if r.starts_with("/site/") => {
+                let name = r
+                    .trim_start_matches("/site/")
+                    .trim_end_matches(".json")
+                    .to_owned();
+                st.update_site(&name, req)
             }
             (&Method::GET, "/profile.json") => {
                 let machine = req.param("machine_names") == Some("1");

@@ -66,7 +66,7 @@ pub struct LoggedRequest {
     /// The fake's name for the endpoint: the WHM function (`createacct`), or for Aegir
     /// `site.index`, `site.retrieve`, `profile.index`, `task.create`, `task.retrieve`.
     pub endpoint: String,
-    /// Query and form parameters in order (a `password` value is logged as `<redacted>`).
+    /// Query and form parameters in order (a `password` or `key` value, a secret, is logged as `<redacted>`).
     pub params: Vec<(String, String)>,
     /// Whether the credentials were right.
     pub authorized: bool,
@@ -344,7 +344,7 @@ async fn dispatch(
                 .params
                 .iter()
                 .map(|(k, v)| {
-                    let v = if k == "password" {
+                    let v = if k == "password" || k == "key" {
                         "<redacted>".into()
                     } else {
                         v.clone()

@@ -5,7 +5,9 @@
 //! "result": 1|0, "version": 1}, "data": ...}`; a failure is `result: 0` with HTTP 200.
 //! Functions: createacct, suspendacct, unsuspendacct, removeacct, changepackage,
 //! accountsummary, listaccts, showbw, editquota, limitbw, create_user_session, version,
-//! listpkgs. `search` takes a plain value, or `^value$` with `\`-escapes (WHM's regex, as far as
+//! listpkgs, and the SSL ones: add_override_features_for_user (the `autossl` feature),
+//! start_autossl_check_for_one_user, installssl (domain, crt, key, cab; the certificate must
+//! name the domain of an account, the key must be a PEM private key). `search` takes a plain value, or `^value$` with `\`-escapes (WHM's regex, as far as
 //! exact and anchored matches go).
 
 use std::collections::BTreeMap;
@@ -57,11 +59,27 @@ pub struct FakeAccount {
     pub bandwidth: BTreeMap<(i32, u32), u64>,
     /// Whether createacct got a password.
     pub had_password: bool,
+    /// The account's `autossl` feature override (`None`: the feature list's default, on).
+    pub autossl: Option<bool>,
+    /// AutoSSL checks started for the account.
+    pub autossl_checks: u32,
+}
+
+/// A certificate installed with `installssl`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FakeInstalledSsl {
+    pub user: String,
+    pub crt: String,
+    pub cab: String,
+    pub serial: String,
+    pub not_after: String,
 }
 
 struct State {
     config: FakeWhmConfig,
     accounts: BTreeMap<String, FakeAccount>,
+    /// By domain.
+    ssl: BTreeMap<String, FakeInstalledSsl>,
     sessions: u64,
 }
 
@@ -97,6 +115,7 @@ impl FakeWhm {
             state: Mutex::new(State {
                 config,
                 accounts: BTreeMap::new(),
+                ssl: BTreeMap::new(),
                 sessions: 0,
             }),
         });
@@ -120,6 +139,11 @@ impl FakeWhm {
         self.state().accounts.get(user).cloned()
     }
 
+    /// The certificate `installssl` put on a domain.
+    pub fn installed_ssl(&self, domain: &str) -> Option<FakeInstalledSsl> {
+        self.state().ssl.get(domain).cloned()
+    }
+
     pub fn accounts(&self) -> Vec<FakeAccount> {
         self.state().accounts.values().cloned().collect()
     }
@@ -140,6 +164,8 @@ impl FakeWhm {
                 disk_used_mb: 0,
                 bandwidth: BTreeMap::new(),
                 had_password: false,
+                autossl: None,
+                autossl_checks: 0,
             },
         );
     }
@@ -331,6 +357,8 @@ impl State {
                         disk_used_mb: 0,
                         bandwidth: BTreeMap::new(),
                         had_password: req.param("password").is_some_and(|s| !s.is_empty()),
+                        autossl: None,
+                        autossl_checks: 0,
                     },
                 );
                 ok(
@@ -467,6 +495,109 @@ impl State {
                     json!({"url": format!("https://whm.test:2083/{token}/login/?session={session}"),
                            "session": session, "cp_security_token": format!("/{token}"),
                            "service": service, "expires": 1_700_000_900}),
+                )
+            }
+            "add_override_features_for_user" => {
+                let user = p("user");
+                let Ok(Value::Object(features)) = serde_json::from_str::<Value>(&p("features"))
+                else {
+                    return fail(
+                        function,
+                        "(XID fake11) The “features” parameter must be a JSON object.",
+                    );
+                };
+                let Some(a) = self.accounts.get_mut(&user) else {
+                    return fail(function, &missing_user(&user));
+                };
+                for (name, v) in &features {
+                    let on = match v {
+                        Value::Number(n) => n.as_u64(),
+                        Value::String(t) => t.parse::<u64>().ok(),
+                        _ => None,
+                    };
+                    let Some(on @ (0 | 1)) = on else {
+                        return fail(
+                            function,
+                            &format!("(XID fake12) The feature “{name}” must be 0 or 1."),
+                        );
+                    };
+                    match name.as_str() {
+                        "autossl" => a.autossl = Some(on == 1),
+                        "backup" | "sslinstall" | "sslmanager" => {}
+                        other => {
+                            return fail(
+                                function,
+                                &format!("(XID fake13) “{other}” is not a valid feature name."),
+                            )
+                        }
+                    }
+                }
+                ok(function, "OK", Value::Null)
+            }
+            "start_autossl_check_for_one_user" => {
+                let user = p("username");
+                match self.accounts.get_mut(&user) {
+                    Some(a) => {
+                        a.autossl_checks += 1;
+                        ok(
+                            function,
+                            "OK",
+                            json!({"pid": 40_000 + u64::from(a.autossl_checks)}),
+                        )
+                    }
+                    None => fail(function, &missing_user(&user)),
+                }
+            }
+            "installssl" => {
+                let domain = p("domain").to_ascii_lowercase();
+                let Some(user) = self
+                    .accounts
+                    .values()
+                    .find(|a| a.domain == domain)
+                    .map(|a| a.user.clone())
+                else {
+                    return fail(
+                        function,
+                        &format!("(XID fake14) The domain “{domain}” does not belong to any account on this server."),
+                    );
+                };
+                let crt = req.param("crt").unwrap_or("").to_owned();
+                let info = match hostdesk_remote::certs::pem_leaf_info(&crt) {
+                    Ok(i) => i,
+                    Err(e) => {
+                        return fail(
+                            function,
+                            &format!("(XID fake15) The certificate is not valid: {e}"),
+                        )
+                    }
+                };
+                if !info.covers(&domain) {
+                    return fail(
+                        function,
+                        &format!(
+                            "(XID fake16) The certificate does not support the domain “{domain}”."
+                        ),
+                    );
+                }
+                if !hostdesk_remote::certs::has_private_key(req.param("key").unwrap_or("")) {
+                    return fail(function, "(XID fake17) The private key is not valid.");
+                }
+                self.ssl.insert(
+                    domain.clone(),
+                    FakeInstalledSsl {
+                        user: user.clone(),
+                        crt,
+                        cab: req.param("cab").unwrap_or("").to_owned(),
+                        serial: info.serial.clone(),
+                        not_after: info.not_after.clone(),
+                    },
+                );
+                ok(
+                    function,
+                    "OK",
+                    json!({"status": 1, "domain": domain, "user": user, "ip": "127.0.0.1",
+                           "message": format!("The SSL certificate is now installed onto the domain “{domain}” using the IP address “127.0.0.1”."),
+                           "html": "<b>The SSL certificate is now installed.</b>"}),
                 )
             }
             other => fail(

@@ -2,16 +2,19 @@
 //! workspace (on the blocking pool), then talks to the registrar, the DNS server or the web
 //! server without holding the database.
 
-use std::path::Path;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use hostdesk_remote::{HttpConfig, RemoteError};
+use hostdesk_remote::{HostingDriver, HttpConfig, RemoteError};
 use serde_json::Value;
 
 use super::{dns, register as reg, ssl, KINDS};
+use crate::provisioning::{job_driver, ProvisioningConfig};
 use crate::runner::{BoxFuture, JobCtx, JobError, JobHandler, Runner};
 use crate::secrets::SecretStore;
 use crate::{AppError, Clock, ErrorCode, Result, Workspace};
+use hostdesk_store::servers::Server;
 
 /// Runs `domain.*`, `dns.zone` and `ssl.*` jobs. One per runner; cheap to share.
 pub struct DomainJobs {
@@ -19,6 +22,10 @@ pub struct DomainJobs {
     pub(super) secrets: Arc<dyn SecretStore>,
     pub(super) http: HttpConfig,
     pub(super) clock: Clock,
+    /// For the hosting drivers of `ssl.set` on Aegir and WHM.
+    pub(super) path: PathBuf,
+    pub(super) config: ProvisioningConfig,
+    pub(super) sandbox_delay: Range<u64>,
 }
 
 /// Registers the handler for every kind this module runs.
@@ -27,13 +34,17 @@ pub fn register(
     path: &Path,
     clock: Clock,
     secrets: Arc<dyn SecretStore>,
-    http: HttpConfig,
+    config: &ProvisioningConfig,
+    sandbox_delay: Range<u64>,
 ) -> Result<Arc<DomainJobs>> {
     let h = Arc::new(DomainJobs {
         ws: Arc::new(Mutex::new(Workspace::open(path, clock)?)),
         secrets,
-        http,
+        http: config.http.clone(),
         clock,
+        path: path.to_owned(),
+        config: config.clone(),
+        sandbox_delay,
     });
     for k in KINDS {
         runner.handle(k, h.clone());
@@ -74,6 +85,20 @@ impl DomainJobs {
 
     pub(super) fn secrets(&self) -> Arc<dyn SecretStore> {
         self.secrets.clone()
+    }
+
+    pub(super) fn hosting_driver(
+        &self,
+        server: &Server,
+    ) -> std::result::Result<Arc<dyn HostingDriver>, JobError> {
+        job_driver(
+            server,
+            &*self.secrets,
+            &self.config,
+            &self.path,
+            self.clock,
+            self.sandbox_delay.clone(),
+        )
     }
 
     async fn run_job(&self, job: &JobCtx) -> std::result::Result<Value, JobError> {

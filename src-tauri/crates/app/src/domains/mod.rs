@@ -159,7 +159,9 @@ pub(crate) fn check_order_domain(mode: &str, domain: &str, server: &Server) -> R
 
 /// Records an order's domain (and its certificate level) in the order's transaction.
 /// `ids`: (client, subscription, site, order); `first`: (order date, billing day, period) of
-/// the first charge, whose domain part a refused registration credits back.
+/// the first charge, whose domain part a refused registration credits back; `years`: the
+/// registration term of a registered domain.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn record_order_domain(
     tx: &Connection,
     ctx: &Ctx,
@@ -168,6 +170,7 @@ pub(crate) fn record_order_domain(
     ids: (i64, i64, i64, i64),
     invoice_id: Option<i64>,
     first: (NaiveDate, u32, Period),
+    years: u32,
 ) -> Result<()> {
     let (client_id, subscription_id, site_id, order_id) = ids;
     let (order_date, billing_day, period) = first;
@@ -200,7 +203,7 @@ pub(crate) fn record_order_domain(
                 order_id: Some(order_id),
                 state,
                 registrar: registrar.as_deref(),
-                years: 1,
+                years: i64::from(years),
                 invoice_id,
                 refund_minor: refund,
                 target_ip: None,

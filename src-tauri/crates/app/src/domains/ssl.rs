@@ -5,7 +5,9 @@
 use std::net::SocketAddr;
 
 use hostdesk_remote::certs::{has_private_key, pem_leaf_info, served_certificate};
-use hostdesk_remote::{CaddyConfig, CaddyDriver, CaddyTls};
+use hostdesk_remote::{
+    CaddyConfig, CaddyDriver, CaddyTls, CertificateSetting, Progress, SetCertificate, SiteTarget,
+};
 use hostdesk_store::domains::{self as store, Seen};
 use hostdesk_store::servers::{self as store_servers, Server};
 use serde::Deserialize;
@@ -35,6 +37,22 @@ pub fn upload_bundle(
     key_pem: &Secret,
 ) -> Result<i64> {
     let site = store_servers::get_site(ws.conn(), up.site_id)?;
+    if let Some(server) = site
+        .server_id
+        .map(|s| store_servers::get(ws.conn(), s))
+        .transpose()?
+        .filter(|s| s.kind == "aegir")
+    {
+        return Err(AppError::invalid(
+            "certificatePem",
+            format!(
+                "{} is an Aegir server: Aegir takes certificates from its own certificate service \
+                 (Let's Encrypt or self-signed) and has no API to upload a bundle; choose the \
+                 automatic level, or install the bundle on the server",
+                server.name
+            ),
+        ));
+    }
     let info =
         pem_leaf_info(&up.certificate_pem).map_err(|m| AppError::invalid("certificatePem", m))?;
     if !info.covers(&site.domain) {
@@ -111,7 +129,7 @@ fn caddy(server: &Server, h: &DomainJobs) -> std::result::Result<CaddyDriver, Jo
 pub(super) async fn set(h: &DomainJobs, job: &JobCtx) -> std::result::Result<Value, JobError> {
     let id = id_of(job, "certificateId")?;
     let secrets = h.secrets();
-    let (cert, server, chain, key, acme) = h
+    let (cert, site, server, chain, key, acme) = h
         .with_ws(move |ws| {
             let cert = store::certificate(ws.conn(), id)?;
             let site = store_servers::get_site(ws.conn(), cert.site_id)?;
@@ -141,6 +159,7 @@ pub(super) async fn set(h: &DomainJobs, job: &JobCtx) -> std::result::Result<Val
             };
             Ok((
                 cert,
+                site,
                 server,
                 chain,
                 key,
@@ -170,10 +189,36 @@ pub(super) async fn set(h: &DomainJobs, job: &JobCtx) -> std::result::Result<Val
             json!({ "already": changed.already })
         }
         "sandbox" => json!({ "simulated": true }),
-        // Aegir (hosting_https) and WHM (AutoSSL) issue and renew certificates themselves;
-        // Hostdesk reads what the site serves with ssl.check.
+        // The server's own SSL service through its API: Aegir's hosting_https, WHM's AutoSSL
+        // and installssl. ssl.check then reads what the site serves.
         kind => {
-            json!({ "managedBy": kind, "note": format!("{kind} manages this site's certificate with its own SSL service; ssl.check reads its expiry") })
+            let driver = h.hosting_driver(&server)?;
+            let setting = match (cert.level.as_str(), chain, key) {
+                ("automatic", _, _) => CertificateSetting::Automatic,
+                ("bundled", Some(certificate_pem), Some(key_pem)) => CertificateSetting::Bundled {
+                    certificate_pem,
+                    key_pem,
+                },
+                _ => CertificateSetting::Off,
+            };
+            let req = SetCertificate {
+                site: SiteTarget {
+                    name: site.domain.clone(),
+                    remote_id: site.remote_id.clone(),
+                },
+                setting,
+            };
+            let changed = driver
+                .set_certificate(&req)
+                .await
+                .map_err(|e| remote(&server.name, e))?;
+            if let Progress::Pending { task } = &changed.progress {
+                driver
+                    .wait_task(task)
+                    .await
+                    .map_err(|e| remote(&server.name, e))?;
+            }
+            json!({ "already": changed.already, "server": kind })
         }
     };
     let simulated = server.kind == "sandbox";

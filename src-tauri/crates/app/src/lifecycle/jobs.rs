@@ -28,9 +28,9 @@ use hostdesk_store::servers::{self as store_servers, Server, SiteRow};
 use hostdesk_store::{Connection, Store, StoreError};
 use serde_json::{json, Value};
 
-use crate::provisioning::{build_driver, BuildError, ProvisioningConfig};
+use crate::provisioning::{job_driver, ProvisioningConfig};
 use crate::runner::{BoxFuture, JobCtx, JobError, JobHandler, Runner};
-use crate::secrets::{SecretError, SecretStore};
+use crate::secrets::SecretStore;
 use crate::{Clock, Result};
 
 pub const SITE_BACKUP: &str = "site.backup";
@@ -151,18 +151,14 @@ impl BackupJobs {
     }
 
     fn driver(&self, server: &Server) -> std::result::Result<Arc<dyn HostingDriver>, JobError> {
-        build_driver(
+        job_driver(
             server,
             &*self.secrets,
             &self.config,
-            Some(&self.path),
+            &self.path,
             self.clock,
             self.sandbox_delay.clone(),
         )
-        .map_err(|e| match &e {
-            BuildError::Secrets(SecretError::Unavailable(_)) => JobError::retry(e.to_string()),
-            _ => JobError::fatal(e.to_string()),
-        })
     }
 
     async fn run_job(&self, job: &JobCtx) -> std::result::Result<Value, JobError> {
