@@ -1457,7 +1457,12 @@ pay: string | null;
  * Place it even beyond the client's quota (staff's explicit override, recorded in the
  * audit log). Without it such an order is refused.
  */
-overrideQuota?: boolean }
+overrideQuota?: boolean; 
+/**
+ * How many years a domain registered for the client is registered for (1 to 10;
+ * default 1). Only with a registered domain.
+ */
+domainYears?: number | null }
 /**
  * An order with its invoice status and its jobs.
  */

@@ -86,6 +86,16 @@ describe("the order request", () => {
     expect(buildRequest({ ...s, label: "acme" }, true)?.domain).toBe("acme");
   });
 
+  it("sends the registration term only with a registered domain, and only when not the default", () => {
+    const s = { ...choosePlan(initialState(client), CATALOG, { kind: "product", code: "drupal-site" }), label: "lumiere.fr" };
+    expect(buildRequest({ ...s, domainYears: 3 }, false, "registered")?.domainYears).toBe(3);
+    expect(buildRequest({ ...s, domainYears: 3 }, false, "subdomain")).not.toHaveProperty("domainYears");
+    expect(buildRequest({ ...s, domainYears: 1 }, false, "registered")).not.toHaveProperty("domainYears");
+    expect(errorsByStep({ domainYears: "a registration lasts 1 to 10 years" })).toEqual({
+      domain: { domainYears: "a registration lasts 1 to 10 years" },
+    });
+  });
+
   it("leaves pay to the core's default until staff choose", () => {
     const s = choosePlan(initialState(client), CATALOG, { kind: "product", code: "drupal-site" });
     expect(buildRequest(s)?.pay).toBeNull();

@@ -329,6 +329,31 @@ async fn a_registered_domain_is_registered_zoned_then_served() {
         .all(|x| x.kind != "domain"));
 }
 
+/// The order names the registration term: the registrar registers for those years and the
+/// expiry follows; a term on a subdomain, or beyond 10 years, is refused next to the field.
+#[tokio::test]
+async fn a_registered_domain_is_registered_for_the_years_ordered() {
+    let mut e = env().await;
+    let client = e.client;
+    let with_years = |domain: &str, mode: &str, years: u32| OrderRequest {
+        domain_years: Some(years),
+        ..order(client, domain, mode)
+    };
+    let err = orders::quote(&e.ws, &with_years("shop", "subdomain", 2)).unwrap_err();
+    assert_eq!(err.fields[0].field, "domainYears", "{err:?}");
+    let err = orders::quote(&e.ws, &with_years("lumiere.fr", "registered", 11)).unwrap_err();
+    assert_eq!(err.fields[0].field, "domainYears", "{err:?}");
+
+    let placed = place_and_pay(&mut e, &with_years("lumiere.fr", "registered", 3));
+    drain(&e, true).await;
+    all_but_mail_succeeded(&e.ws, placed.order_id);
+    let held = e.registrar.domain("lumiere.fr").unwrap();
+    assert_eq!((held.years, held.expires.as_str()), (3, "2029-11-22"));
+    let d = domains::show(&e.ws, "lumiere.fr").unwrap().domain;
+    assert_eq!(d.years, 3);
+    assert_eq!(d.expires_on.as_deref(), Some("2029-11-22"));
+}
+
 #[tokio::test]
 async fn a_name_taken_after_payment_is_credited_back_once() {
     let mut e = env().await;

@@ -37,6 +37,9 @@ pub struct OrderArgs {
     /// Place it even beyond the client's quota (recorded in the audit log).
     #[arg(long)]
     pub override_quota: bool,
+    /// Years a domain registered for the client is registered for (1-10, default 1).
+    #[arg(long)]
+    pub domain_years: Option<u32>,
 }
 
 impl OrderArgs {
@@ -52,6 +55,7 @@ impl OrderArgs {
             server: self.server,
             pay: self.pay,
             override_quota: self.override_quota,
+            domain_years: self.domain_years,
         }
     }
 }

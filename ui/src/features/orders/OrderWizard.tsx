@@ -56,7 +56,8 @@ export function OrderWizard({ client, onClose }: { client?: ClientPick; onClose:
   });
 
   // The preview follows the inputs, once they stop changing for a moment.
-  const requestKey = JSON.stringify(buildRequest(s, true));
+  const domainMode = chosenDomainMode(catalog.data, s);
+  const requestKey = JSON.stringify(buildRequest(s, true, domainMode));
   const quotedKey = useDebounced(requestKey, 250);
   const quote = useQuery({
     queryKey: ["quote", quotedKey],
@@ -73,7 +74,7 @@ export function OrderWizard({ client, onClose }: { client?: ClientPick; onClose:
 
   const place = useMutation({
     mutationFn: async () => {
-      const req = buildRequest(s);
+      const req = buildRequest(s, false, domainMode);
       if (!req) throw new Error("choose a client and a product first");
       // The name must be free on the server too; a taken one comes back on the domain field.
       // An unreachable server does not block the order (its site job will tell).
@@ -215,8 +216,9 @@ export function OrderWizard({ client, onClose }: { client?: ClientPick; onClose:
                 )}
                 {step === "domain" && (
                   <DomainStep s={s} methods={methods.data ?? []} quote={shownQuote} quotedLabel={quote.data?.label ?? ""}
-                    errors={errorsOf("domain")} domainMode={chosenDomainMode(catalog.data, s)}
-                    setLabel={(label) => update((x) => ({ ...x, label }))} setPay={(pay) => update((x) => ({ ...x, pay }))} />
+                    errors={errorsOf("domain")} domainMode={domainMode}
+                    setLabel={(label) => update((x) => ({ ...x, label }))} setPay={(pay) => update((x) => ({ ...x, pay }))}
+                    setYears={(domainYears) => update((x) => ({ ...x, domainYears }))} />
                 )}
                 {step === "review" && (
                   <ReviewStep s={s} quote={shownQuote} fresh={quoteCurrent} remoteBy={remoteBy} go={setStep} />

@@ -208,6 +208,7 @@ export function DomainStep({
   s,
   setLabel,
   setPay,
+  setYears,
   methods,
   quote,
   quotedLabel,
@@ -217,6 +218,7 @@ export function DomainStep({
   s: WizardState;
   setLabel: (l: string) => void;
   setPay: (p: Pay) => void;
+  setYears: (years: number) => void;
   methods: PaymentMethod[];
   quote: Quote | undefined;
   quotedLabel: string;
@@ -248,6 +250,20 @@ export function DomainStep({
         </small>
       )}
       <DomainAvailability domain={quote?.domain ?? s.label} mode={domainMode} />
+      {domainMode === "registered" && (
+        <>
+          <label className={`field${errors.domainYears ? " invalid" : ""}`}>
+            <span>Registered for</span>
+            <select name="domainYears" value={s.domainYears} onChange={(e) => setYears(Number(e.target.value))}
+              aria-invalid={Boolean(errors.domainYears)} aria-describedby={errors.domainYears ? "domainYears-error" : undefined}>
+              {Array.from({ length: 10 }, (_, i) => i + 1).map((y) => (
+                <option key={y} value={y}>{y === 1 ? "1 year" : `${y} years`}</option>
+              ))}
+            </select>
+          </label>
+          <FieldError id="domainYears" message={errors.domainYears} />
+        </>
+      )}
       <fieldset className={`pay${errors.pay ? " invalid" : ""}`}>
         <legend>How the client pays</legend>
         {choices.map((p) => (

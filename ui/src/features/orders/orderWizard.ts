@@ -37,6 +37,8 @@ export interface WizardState {
   label: string;
   /// null: the core's default (stored when the client has a stored payment method, else manual).
   pay: Pay | null;
+  /// The registration term of a domain registered for the client (sent only with that mode).
+  domainYears: number;
 }
 
 export function initialState(client?: { id: number; name: string; currency: string }): WizardState {
@@ -50,6 +52,7 @@ export function initialState(client?: { id: number; name: string; currency: stri
     tier: null,
     label: "",
     pay: null,
+    domainYears: 1,
   };
 }
 
@@ -65,6 +68,7 @@ const FIELD_STEP: Record<string, Step> = {
   domain: "domain",
   server: "domain",
   pay: "domain",
+  domainYears: "domain",
 };
 
 export function stepOfField(field: string): Step {
@@ -117,7 +121,8 @@ export const PREVIEW_LABEL = "order-preview";
 
 /// The request for the core, or null while there is nothing to ask about. With `preview`, an
 /// empty label is replaced by [`PREVIEW_LABEL`] so the price shows before the name is chosen.
-export function buildRequest(s: WizardState, preview = false): OrderRequest | null {
+/// `domainMode`: the chosen domain option's mode; a registered domain carries its term.
+export function buildRequest(s: WizardState, preview = false, domainMode: string | null = null): OrderRequest | null {
   if (s.clientId === null || s.plan === null) return null;
   const label = s.label.trim();
   return {
@@ -133,6 +138,7 @@ export function buildRequest(s: WizardState, preview = false): OrderRequest | nu
     domain: label === "" && preview ? PREVIEW_LABEL : label,
     server: null,
     pay: s.pay,
+    ...(domainMode === "registered" && s.domainYears !== 1 ? { domainYears: s.domainYears } : {}),
   };
 }
 

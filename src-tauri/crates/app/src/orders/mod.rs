@@ -146,6 +146,7 @@ pub fn place(ws: &mut Workspace, req: &OrderRequest) -> Result<PlacedOrder> {
                 (r.client.id, sub_id, site_id, order_id),
                 invoice.as_ref().map(|i| i.invoice_id),
                 (r.order_date, r.client.billing_day as u32, r.period),
+                r.domain_years,
             )?;
         }
         ctx.audit(tx, "order", Some(order_id), "place", None::<&()>, Some(&q))?;

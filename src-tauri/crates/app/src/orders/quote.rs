@@ -45,6 +45,10 @@ pub struct OrderRequest {
     /// audit log). Without it such an order is refused.
     #[serde(default)]
     pub override_quota: bool,
+    /// How many years a domain registered for the client is registered for (1 to 10;
+    /// default 1). Only with a registered domain.
+    #[specta(optional)]
+    pub domain_years: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -112,6 +116,8 @@ pub(crate) struct Resolved {
     pub first: FirstCharge,
     pub billing: ClientBilling,
     pub order_date: NaiveDate,
+    /// The registration term of a domain registered for the client.
+    pub domain_years: u32,
     pub domain: String,
     pub server: Server,
     /// A demo package's shared site: the order makes a group on it instead of a site.
@@ -553,6 +559,12 @@ pub(crate) fn resolve(
                 &at,
             )?;
             crate::domains::check_order_domain(&chosen.mode, &domain, &server)?;
+            if req.domain_years.is_some() && chosen.mode != "registered" {
+                return Err(AppError::invalid(
+                    "domainYears",
+                    "only a domain registered for the client has a registration term",
+                ));
+            }
             if let Some(s) = store_servers::find_site_by_domain(conn, &domain)? {
                 return Err(AppError::invalid(
                     "domain",
@@ -562,6 +574,13 @@ pub(crate) fn resolve(
             (server, domain, None)
         }
     };
+    let domain_years = req.domain_years.unwrap_or(1);
+    if !(1..=10).contains(&domain_years) {
+        return Err(AppError::invalid(
+            "domainYears",
+            "a registration lasts 1 to 10 years",
+        ));
+    }
     let quota_breach =
         crate::usage::quota::check_order(conn, client.id, &plan.quotas, shared_site_id.is_none())?;
     if let Some(b) = quota_breach.as_ref().filter(|_| !req.override_quota) {
@@ -620,6 +639,7 @@ pub(crate) fn resolve(
         first,
         billing,
         order_date,
+        domain_years,
         domain,
         server,
         shared_site_id,
