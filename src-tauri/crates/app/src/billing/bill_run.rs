@@ -192,23 +192,26 @@ fn write_batch(
 
     let mut billed = Vec::with_capacity(plans.len());
     let mut drafted = Vec::new();
+    // The batch's subscriptions advanced per next due date, a statement each.
+    let mut advance: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for (slot, plan) in plans.into_iter().enumerate() {
         let client_id = plan.billed.client_id;
         for (sub, at) in &plan.late_done {
             hostdesk_store::late_usage::clear(tx, *sub, at)?;
         }
-        draft_client(
-            tx,
-            ctx,
-            client_id,
-            plan.advance,
-            plan.groups,
-            &drafts,
-            slot,
-            &mut drafted,
-        )
-        .map_err(with_client(client_id))?;
+        for (id, next_due_on, adopt_renewal_price) in plan.advance {
+            if adopt_renewal_price {
+                subscriptions::adopt_renewal_price(tx, id, &ctx.at)
+                    .map_err(|e| with_client(client_id)(e.into()))?;
+            }
+            advance.entry(next_due_on).or_default().push(id);
+        }
+        draft_client(tx, ctx, client_id, plan.groups, &drafts, slot, &mut drafted)
+            .map_err(with_client(client_id))?;
         billed.push(plan.billed);
+    }
+    for (next_due_on, ids) in &advance {
+        subscriptions::advance_due_many(tx, ids, next_due_on, &ctx.at)?;
     }
 
     // The batch's numbers, taken from the series at once per year: gapless, since every one of
@@ -231,25 +234,17 @@ fn write_batch(
     Ok(issued)
 }
 
-/// One client's subscriptions advanced to their next due date and its lines stored on drafts
-/// (one per billing date and currency), which wait in `drafted` for their numbers.
-#[allow(clippy::too_many_arguments)]
+/// One client's lines stored on drafts (one per billing date and currency), which wait in
+/// `drafted` for their numbers.
 fn draft_client(
     tx: &Connection,
     ctx: &Ctx,
     client_id: i64,
-    advance: Vec<(i64, String, bool)>,
     groups: BTreeMap<(NaiveDate, String), Vec<(LineDraft, i64)>>,
     drafts: &HashMap<(i64, String, String), i64>,
     slot: usize,
     drafted: &mut Vec<Drafted>,
 ) -> Result<()> {
-    for (id, next_due_on, adopt_renewal_price) in advance {
-        if adopt_renewal_price {
-            subscriptions::adopt_renewal_price(tx, id, &ctx.at)?;
-        }
-        subscriptions::advance_due(tx, id, &next_due_on, &ctx.at)?;
-    }
     for ((date, code), lines) in groups {
         let billing_date = date.to_string();
         let found = match drafts.is_empty() {
