@@ -889,3 +889,146 @@ async fn an_order_placed_in_the_wizard_is_provisioned_on_the_client_page() {
     assert!(moved.contains("(+30 days)"), "{moved}");
     c.close().await.unwrap();
 }
+
+/// The site's domain and backup panels on the client page, through the app's own queue on the
+/// demo's (simulated) server: "Automatic" HTTPS shows the certificate once `ssl.set` ran; "Back
+/// up now" lists the backup once taken; "Restore…" on it, confirmed, queues the restore, which
+/// the server runs.
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make e2e`"]
+async fn the_site_panels_set_https_back_up_and_restore_through_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = demo_db(dir.path());
+    let mut ws = Workspace::open(&db, Clock::System).unwrap();
+    hostdesk_app::settings::set(&mut ws, "sandbox_delay_ms", "20-60").unwrap();
+    let (client_id, domain): (i64, String) = ws
+        .conn()
+        .query_row(
+            "SELECT s.client_id, st.domain FROM sites st JOIN subscriptions s ON s.id = st.subscription_id
+              WHERE st.status = 'active' ORDER BY s.client_id, st.id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    drop(ws);
+
+    let driver = start_driver(&db);
+    let c = open_app(&driver).await;
+    let base = c
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .split('#')
+        .next()
+        .unwrap()
+        .to_owned();
+    c.goto(&format!("{base}#/clients/{client_id}"))
+        .await
+        .unwrap();
+    wait_text(&c, ".client-page", |t| t.contains(&domain)).await;
+    // The buttons of this site's row, and of its domain panel.
+    let row_button =
+        |label: &str| format!("//li[contains(., '{domain}')]//button[normalize-space()='{label}']");
+    let toggle = row_button("Domain & HTTPS");
+    click_xpath(&c, &toggle).await;
+    let panel = format!("[aria-label='Domain and HTTPS of {domain}']");
+    let shown = wait_text(&c, &panel, |t| {
+        t.contains("Automatic certificate, valid until")
+    })
+    .await;
+    assert!(
+        shown.contains("Subdomain of the server"),
+        "the demo's site shows its domain: {shown}"
+    );
+    let panel_button = |label: &str| {
+        format!(
+            "//*[@aria-label='Domain and HTTPS of {domain}']//button[normalize-space()='{label}']"
+        )
+    };
+    // Off, then automatic again: each time the panel follows the ssl.set job to its end.
+    let off = panel_button("No HTTPS");
+    click_xpath(&c, &off).await;
+    let none = wait_text(&c, &panel, |t| t.contains("LevelNo HTTPS")).await;
+    assert!(none.contains("LevelNo HTTPS"), "{none}");
+    let automatic = panel_button("Automatic");
+    click_xpath(&c, &automatic).await;
+    let tls = wait_text(&c, &panel, |t| {
+        t.contains("Automatic certificate, valid until")
+    })
+    .await;
+    assert!(
+        tls.contains("Automatic certificate, valid until"),
+        "the panel follows the ssl.set job to its end: {tls}"
+    );
+
+    let toggle = row_button("Backups");
+    click_xpath(&c, &toggle).await;
+    let backups = format!("[aria-label='Backups of {domain}']");
+    wait_text(&c, &backups, |t| t.contains("Back up now")).await;
+    click_button(&c, "Back up now").await;
+    let list = wait_text(&c, &backups, |t| t.contains("done")).await;
+    assert!(
+        list.contains("manual") && list.contains("done"),
+        "the backup is listed once taken: {list}"
+    );
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(
+            "//button[starts-with(@aria-label, 'Restore backup')]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let dialog = wait_text(&c, "[role='dialog']", |t| t.contains("Restore this backup")).await;
+    assert!(
+        dialog.contains("Everything changed on it since then is lost"),
+        "{dialog}"
+    );
+    screenshot(&c, "site-backup-restore").await;
+    click_button(&c, "Restore this backup").await;
+    let queued = wait_text(&c, "[role='dialog']", |t| t.contains("queued as")).await;
+    assert!(queued.contains("The restore is queued as"), "{queued}");
+
+    // The (simulated) server ran the restore.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let state = loop {
+        let ws = Workspace::open(&db, Clock::System).unwrap();
+        let state: Option<String> = ws
+            .conn()
+            .query_row(
+                "SELECT j.state FROM jobs j JOIN sites s ON s.id = j.site_id
+                  WHERE j.kind = 'site.restore' AND s.domain = ?1 ORDER BY j.id DESC LIMIT 1",
+                [&domain],
+                |r| r.get(0),
+            )
+            .ok();
+        if state.as_deref() == Some("succeeded") || Instant::now() > deadline {
+            break state;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(state.as_deref(), Some("succeeded"));
+    click_xpath(&c, "//button[normalize-space()='Close']").await;
+    screenshot(&c, "site-domain-panel").await;
+    c.close().await.unwrap();
+}
+
+/// Clicks the element at `xpath` once it is there (the page renders asynchronously: a row found
+/// before a re-render is looked up again).
+async fn click_xpath(c: &Client, xpath: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let tried = match c.find(Locator::XPath(xpath)).await {
+            Ok(el) => el.click().await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match tried {
+            Ok(()) => return,
+            Err(e) if Instant::now() > deadline => panic!("clicking {xpath}: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}

@@ -24,6 +24,9 @@ export function useLiveQueue() {
         qc.invalidateQueries({ queryKey: ["usage"] }); // a collection or a quota push finished
         qc.invalidateQueries({ queryKey: ["backups"] }); // a backup, restore or prune finished
         qc.invalidateQueries({ queryKey: ["expiring"] }); // an ended site was disabled or deleted
+        qc.invalidateQueries({ queryKey: ["site-tls"] }); // ssl.set / ssl.check / domain jobs moved a site's domain or certificate
+        qc.invalidateQueries({ queryKey: ["invoices"] }); // a charge or a refused registration changed an invoice
+        qc.invalidateQueries({ queryKey: ["invoice"] });
       })
       .then((unlisten) => (cancelled ? unlisten() : (stop = unlisten)))
       .catch(() => {}); // outside Tauri (browser tests) there are no events

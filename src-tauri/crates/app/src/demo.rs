@@ -932,6 +932,11 @@ fn subscribe(
                 &ctx.at,
             )?;
             hostdesk_store::servers::set_site_server(tx, site, server_id, &ctx.at)?;
+            let ssl = picks
+                .iter()
+                .find(|(o, _)| o == "ssl")
+                .map(|(_, c)| c.as_str());
+            record_domain(tx, &ctx.at, (client_id, sub_id, site), &domain, ssl)?;
             // The simulated server holds the sites that exist (queued ones are not created yet).
             if site_status != "queued" {
                 tx.execute(
@@ -961,4 +966,69 @@ fn subscribe(
         )?;
         Ok(())
     })
+}
+
+/// A demo site's domain as an order records it (a subdomain of the demo's master domain) and
+/// the certificate its `ssl` option names: an automatic one as the simulated server issued it
+/// (90 days), a bundled one waiting for its bundle.
+fn record_domain(
+    tx: &hostdesk_store::Connection,
+    at: &str,
+    (client_id, subscription_id, site_id): (i64, i64, i64),
+    domain: &str,
+    ssl: Option<&str>,
+) -> Result<()> {
+    use hostdesk_store::domains as d;
+    d::insert(
+        tx,
+        &d::NewDomain {
+            name: domain,
+            mode: "subdomain",
+            client_id: Some(client_id),
+            subscription_id: Some(subscription_id),
+            site_id: Some(site_id),
+            order_id: None,
+            state: "active",
+            registrar: None,
+            years: 1,
+            invoice_id: None,
+            refund_minor: 0,
+            target_ip: None,
+        },
+        at,
+    )?;
+    match ssl {
+        Some("auto") => {
+            let id = d::upsert_certificate(tx, site_id, domain, "automatic", None, at)?;
+            let not_after = (chrono::DateTime::parse_from_rfc3339(at)
+                .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?
+                + Duration::days(90))
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            d::set_certificate_seen(
+                tx,
+                id,
+                &d::Seen {
+                    issuer: Some("Sandbox CA (simulated)"),
+                    serial: "simulated",
+                    not_before: at,
+                    not_after: &not_after,
+                },
+                at,
+            )?;
+            d::set_certificate_state(tx, id, "active", None, at)?;
+        }
+        Some("bundled") => {
+            let id = d::upsert_certificate(tx, site_id, domain, "bundled", None, at)?;
+            d::set_certificate_state(
+                tx,
+                id,
+                "failed",
+                Some("no bundle uploaded yet: upload the certificate chain and its key"),
+                at,
+            )?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
