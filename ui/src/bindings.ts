@@ -1367,7 +1367,11 @@ export type Invoice = { id: number; clientId: number; clientName: string; billin
  * The client as invoiced (JSON snapshot taken at issue).
  */
 buyer: string }
-export type InvoiceDetail = { view: InvoiceView; lines: Line[]; payments: Payment[]; creditNotes: CreditNote[] }
+export type InvoiceDetail = { view: InvoiceView; lines: Line[]; payments: Payment[]; creditNotes: CreditNote[]; 
+/**
+ * What the credit notes gave back to the card(s) that paid.
+ */
+refunds: Refund[] }
 export type InvoiceFilter = { status: string | null; clientId: number | null; 
 /**
  * Billing dates from / to (YYYY-MM-DD).
@@ -1612,6 +1616,14 @@ export type QuotePart = { kind: string; label: string; amount: string }
  * A DNS record the client must set for an owned domain.
  */
 export type RecordToSet = { name: string; type: string; value: string }
+/**
+ * A refund as stored.
+ */
+export type Refund = { id: number; paymentId: number; creditNoteId: number; amountMinor: number; currency: string; 
+/**
+ * pending, succeeded or failed.
+ */
+state: string; gatewayRef: string | null; error: string | null; createdAt: string }
 /**
  * What staff ask to register outside an order.
  */

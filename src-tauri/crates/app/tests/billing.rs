@@ -344,21 +344,50 @@ fn credit_notes_mirror_lines_and_never_exceed_the_original() {
             line_key: key.clone(),
             amount: Some("2.00".into()),
         }],
+        false,
     )
     .unwrap();
+    // Unpaid: the credit settles part of what is due.
+    assert_eq!(
+        (
+            part.settlement.applied.as_str(),
+            part.settlement.to_credit.as_str()
+        ),
+        ("2.40", "0.00")
+    );
+    let part = part.note;
     assert_eq!(
         (part.net_minor, part.tax_minor, part.total_minor),
         (-200, -40, -240)
     );
     assert!(part.number.starts_with("CN-2026-"));
-    let rest = invoices::credit_note(&mut ws, &number, "cancelled", &[]).unwrap();
+    let after = invoices::show(&ws, &number).unwrap();
+    assert_eq!(
+        (
+            after.view.invoice.status.as_str(),
+            after.view.invoice.paid_minor
+        ),
+        ("partially_paid", 240)
+    );
+    assert_eq!(after.payments[0].method, "credit");
+    assert_eq!(
+        after.payments[0].reference,
+        format!("credit note {}", part.number)
+    );
+    let rest = invoices::credit_note(&mut ws, &number, "cancelled", &[], false)
+        .unwrap()
+        .note;
+    // Everything credited: nothing is due any more, nothing went to the client's credit.
+    let after = invoices::show(&ws, &number).unwrap();
+    assert_eq!(after.view.invoice.status, "paid");
+    assert_eq!(after.view.balance, "0.00");
     assert_eq!(rest.net_minor + part.net_minor, -inv.lines[0].net_minor);
     assert_eq!(
         rest.tax_minor + part.tax_minor,
         -inv.lines[0].tax_minor,
         "the tax mirrors the original exactly"
     );
-    let e = invoices::credit_note(&mut ws, &number, "again", &[]).unwrap_err();
+    let e = invoices::credit_note(&mut ws, &number, "again", &[], false).unwrap_err();
     assert_eq!(e.code, ErrorCode::Conflict);
     let e = invoices::credit_note(
         &mut ws,
@@ -368,9 +397,81 @@ fn credit_notes_mirror_lines_and_never_exceed_the_original() {
             line_key: key,
             amount: Some("0.01".into()),
         }],
+        false,
     )
     .unwrap_err();
     assert_eq!(e.code, ErrorCode::Invalid, "{}", e.message);
+}
+
+/// A credit note on a paid invoice: nothing is due, so its amount becomes the client's credit,
+/// which the next invoice uses. A refund is asked for an invoice paid by transfer: refused next
+/// to the field, and nothing is written (no note, no number taken).
+#[test]
+fn a_credit_note_on_a_paid_invoice_becomes_client_credit_used_by_the_next_invoice() {
+    let mut ws = ws();
+    let id = client(&mut ws, "Paid", "FR", false, "", "EUR");
+    run(&mut ws, "2026-12-01T12:00:00Z", false);
+    let inv = invoice_of(&ws, id);
+    let number = inv.view.invoice.number.clone().unwrap();
+    invoices::record_payment(&mut ws, &number, &inv.view.total, "VIR-7").unwrap();
+
+    let notes_before: i64 = ws
+        .conn()
+        .query_row("SELECT count(*) FROM credit_notes", [], |r| r.get(0))
+        .unwrap();
+    let e = invoices::credit_note(&mut ws, &number, "refund it", &[], true).unwrap_err();
+    assert_eq!(e.fields[0].field, "refund", "{e:?}");
+    assert!(invoices::show(&ws, &number)
+        .unwrap()
+        .credit_notes
+        .is_empty());
+
+    let key = inv.lines[0].key.clone();
+    let issued = invoices::credit_note(
+        &mut ws,
+        &number,
+        "goodwill",
+        &[CreditLineRequest {
+            line_key: key,
+            amount: Some("5.00".into()),
+        }],
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            issued.settlement.applied.as_str(),
+            issued.settlement.to_credit.as_str()
+        ),
+        ("0.00", "6.00")
+    );
+    assert!(
+        issued
+            .note
+            .number
+            .ends_with(&format!("{:06}", notes_before + 1)),
+        "no number was taken by the refusal: {}",
+        issued.note.number
+    );
+    let after = invoices::show(&ws, &number).unwrap();
+    assert_eq!(after.view.invoice.status, "paid");
+    assert_eq!(after.payments.len(), 1, "only the transfer");
+    assert_eq!(
+        hostdesk_app::store::invoices::credit_balance(ws.conn(), id, "EUR").unwrap(),
+        600
+    );
+    // The next bill run's invoice is paid from that credit first.
+    run(&mut ws, "2027-01-01T12:00:00Z", false);
+    let next = invoices::list(&ws, &Default::default())
+        .unwrap()
+        .into_iter()
+        .find(|v| v.invoice.client_id == id && v.invoice.billing_date == "2027-01-01")
+        .unwrap();
+    assert_eq!(next.invoice.paid_minor, 600);
+    assert_eq!(
+        hostdesk_app::store::invoices::credit_balance(ws.conn(), id, "EUR").unwrap(),
+        0
+    );
 }
 
 #[test]

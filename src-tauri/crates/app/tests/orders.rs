@@ -1078,3 +1078,99 @@ async fn in_a_sandbox_workspace_without_smtp_the_welcome_mail_is_kept_in_the_out
         1
     );
 }
+
+/// A credit note with a refund gives the credited amount back to the card that paid: all of a
+/// charge not settled yet is voided; after settlement, part of a charge is refunded, and a lost
+/// reply is retried without refunding twice. Nothing goes to the client's credit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credit_note_refunds_the_card_once_even_when_the_reply_is_lost() {
+    let fake = FakeAuthnet::start().await;
+    let mut e = env_at(None);
+    add_sandbox(&mut e);
+    let c = client(&mut e.ws, "owner@lumiere.test", 1);
+    charge::set_gateway(
+        &mut e.ws,
+        &*e.secrets,
+        &GatewaySettings {
+            gateway: "authnet".into(),
+            base_url: Some(fake.endpoint()),
+            login_id: Some(fake.login()),
+        },
+        Some(Secret::new(fake.transaction_key())),
+    )
+    .unwrap();
+    let nonce = fake.accept_nonce(hostdesk_testkit::authnet::VISA, "10001");
+    charge::add_payment_method(
+        &mut e.ws,
+        &*e.secrets,
+        c,
+        PaymentToken::accept_nonce(nonce),
+        "visa",
+    )
+    .await
+    .unwrap();
+    let p1 = orders::place(&mut e.ws, &request(c, "lumiere", "stored")).unwrap();
+    let p2 = orders::place(&mut e.ws, &request(c, "atelier", "stored")).unwrap();
+    assert_eq!(drain(&e).await.dead, 0);
+    let (n1, n2) = (p1.invoice.unwrap().number, p2.invoice.unwrap().number);
+    for n in [&n1, &n2] {
+        assert_eq!(
+            invoices::show(&e.ws, n).unwrap().view.invoice.status,
+            "paid"
+        );
+    }
+
+    // Before the nightly settlement: all of the first charge back, which voids it.
+    let issued = invoices::credit_note(&mut e.ws, &n1, "order cancelled", &[], true).unwrap();
+    assert_eq!(issued.settlement.refunds.len(), 1);
+    assert_eq!(issued.settlement.to_credit, "0.00");
+    assert_eq!(drain(&e).await.dead, 0);
+    let d1 = invoices::show(&e.ws, &n1).unwrap();
+    assert_eq!(d1.refunds.len(), 1);
+    assert_eq!(d1.refunds[0].state, "succeeded");
+    assert_eq!(d1.refunds[0].amount_minor, d1.view.invoice.total_minor);
+    let charge1 = d1.payments[0].gateway_ref.clone().unwrap();
+    assert_eq!(fake.transaction(&charge1).unwrap().status, "voided");
+    assert_eq!(d1.refunds[0].gateway_ref.as_deref(), Some(charge1.as_str()));
+
+    // Settled: part of the second charge, the refund's reply lost once.
+    fake.settle_all();
+    let key = invoices::show(&e.ws, &n2).unwrap().lines[0].key.clone();
+    let issued = invoices::credit_note(
+        &mut e.ws,
+        &n2,
+        "goodwill",
+        &[invoices::CreditLineRequest {
+            line_key: key,
+            amount: Some("2.00".into()),
+        }],
+        true,
+    )
+    .unwrap();
+    assert_eq!(issued.settlement.refunds[0].amount, "2.40");
+    fake.fail_next("createTransactionRequest", 1, Fault::DropReply);
+    let report = drain(&e).await;
+    assert_eq!(report.dead, 0, "{report:?}");
+    assert!(
+        report.retried >= 1,
+        "the lost reply was retried: {report:?}"
+    );
+    assert_eq!(
+        fake.count_transactions("refundTransaction"),
+        1,
+        "refunded once"
+    );
+    let d2 = invoices::show(&e.ws, &n2).unwrap();
+    assert_eq!(
+        (
+            d2.refunds.len(),
+            d2.refunds[0].state.as_str(),
+            d2.refunds[0].amount_minor
+        ),
+        (1, "succeeded", 240)
+    );
+    assert_eq!(
+        hostdesk_app::store::invoices::credit_balance(e.ws.conn(), c, "EUR").unwrap(),
+        0
+    );
+}

@@ -85,6 +85,10 @@ pub enum CreditNoteCmd {
         /// LINE_KEY or LINE_KEY=NET_AMOUNT
         #[arg(long = "line")]
         lines: Vec<String>,
+        /// Give what the note credits beyond what is still due back to the card(s) that paid
+        /// the invoice (a `payment.refund` job), instead of to the client's credit balance.
+        #[arg(long)]
+        refund: bool,
     },
 }
 
@@ -268,6 +272,7 @@ pub fn credit_note(ws: &mut Workspace, cmd: CreditNoteCmd) -> Result<Output, App
         invoice,
         reason,
         lines,
+        refund,
     } = cmd;
     let requests: Vec<CreditLineRequest> = lines
         .iter()
@@ -282,12 +287,17 @@ pub fn credit_note(ws: &mut Workspace, cmd: CreditNoteCmd) -> Result<Output, App
             },
         })
         .collect();
-    let n = invoices::credit_note(ws, &invoice, &reason, &requests)?;
-    Ok(Output::new(
-        &n,
-        format!(
-            "credit note {} issued: total {} (minor units)",
-            n.number, n.total_minor
-        ),
-    ))
+    let n = invoices::credit_note(ws, &invoice, &reason, &requests, refund)?;
+    let s = &n.settlement;
+    let mut text = format!(
+        "credit note {} issued: total {} (minor units); {} settled what was due, {} to the client's credit",
+        n.note.number, n.note.total_minor, s.applied, s.to_credit
+    );
+    for r in &s.refunds {
+        text.push_str(&format!(
+            "\nrefund {} of {} to the card queued as job #{}",
+            r.refund_id, r.amount, r.job_id
+        ));
+    }
+    Ok(Output::new(&n, text))
 }

@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod migrations;
 pub mod orders;
 pub mod outbox;
+pub mod refunds;
 pub mod servers;
 pub mod settings;
 pub mod status;

@@ -22,6 +22,7 @@ const STEPS: &[&str] = &[
     include_str!("../migrations/0013_backups_expiry.sql"),
     include_str!("../migrations/0014_late_usage.sql"),
     include_str!("../migrations/0015_invoice_status_check.sql"),
+    include_str!("../migrations/0016_refunds.sql"),
 ];
 
 /// The CHECK that migration 15 writes on `invoices.status`.

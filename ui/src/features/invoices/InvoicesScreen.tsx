@@ -2,6 +2,7 @@ import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { commands, type InvoiceView } from "../../bindings";
 import { fieldErrors, unwrap } from "../../lib/ipc";
+import { formatMinor } from "../../lib/money";
 import { ErrorNote } from "../shell/ErrorNote";
 import { BillRunDialog } from "./BillRunDialog";
 import { DunningScreen } from "../dunning/DunningScreen";
@@ -92,7 +93,7 @@ function InvoicePanel({ invoice }: { invoice: string }) {
   const pdf = useMutation({ mutationFn: () => unwrap(commands.saveInvoicePdf(invoice)) });
   const voidIt = useMutation({ mutationFn: () => unwrap(commands.voidInvoice(invoice)), onSuccess: () => qc.invalidateQueries() });
   if (!q.data) return <div className="panel"><ErrorNote error={q.error} /></div>;
-  const { view, lines, payments, creditNotes } = q.data;
+  const { view, lines, payments, creditNotes, refunds } = q.data;
   const i = view.invoice;
   const errs = fieldErrors(pay.error);
   const open = i.status === "issued" || i.status === "partially_paid";
@@ -131,11 +132,20 @@ function InvoicePanel({ invoice }: { invoice: string }) {
       {i.notes.map((n) => <p key={n} className="small">{n}</p>)}
       {payments.length > 0 && (<>
         <h3>Payments</h3>
-        <ul className="plain small">{payments.map((p) => <li key={p.id}>{p.createdAt.slice(0, 10)} · {p.method} · {p.reference} · {p.amountMinor} · {p.state}</li>)}</ul>
+        <ul className="plain small">{payments.map((p) => <li key={p.id}>{p.createdAt.slice(0, 10)} · {p.method} · {p.reference} · {formatMinor(p.amountMinor, p.currency)} · {p.state}</li>)}</ul>
       </>)}
       {creditNotes.length > 0 && (<>
         <h3>Credit notes</h3>
-        <ul className="plain small">{creditNotes.map((n) => <li key={n.id}>{n.number} · {n.reason} · {n.totalMinor}</li>)}</ul>
+        <ul className="plain small">{creditNotes.map((n) => <li key={n.id}>{n.number} · {n.reason} · {formatMinor(n.totalMinor, i.currency)}</li>)}</ul>
+      </>)}
+      {refunds.length > 0 && (<>
+        <h3>Refunds to the card</h3>
+        <ul className="plain small">{refunds.map((r) => (
+          <li key={r.id}>
+            {r.createdAt.slice(0, 10)} · {formatMinor(r.amountMinor, r.currency)} · <span className={`badge ${r.state}`}>{r.state}</span>
+            {r.error && <span className="error"> {r.error}</span>}
+          </li>
+        ))}</ul>
       </>)}
       {open && (
         <form className="contact-form" aria-label="Record a payment" onSubmit={(e) => { e.preventDefault(); pay.mutate(); }}>

@@ -321,8 +321,9 @@ pub fn cancel(ws: &mut Workspace, id: i64, immediately: bool) -> Result<CancelRe
                             line_key: line.key.clone(),
                             amount: Some(amount.amount_string()),
                         }],
+                        false,
                     )?;
-                    credit_note_number = Some(note.number.clone());
+                    credit_note_number = Some(note.note.number.clone());
                     credit = Some(amount.amount_string());
                 }
             }

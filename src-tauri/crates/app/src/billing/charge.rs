@@ -235,8 +235,8 @@ enum Charged {
 /// The `payment.charge` job handler.
 pub struct Charges {
     ws: Arc<Mutex<Workspace>>,
-    secrets: Arc<dyn SecretStore>,
-    http: HttpConfig,
+    pub(super) secrets: Arc<dyn SecretStore>,
+    pub(super) http: HttpConfig,
 }
 
 struct Plan {
@@ -262,9 +262,10 @@ impl Charges {
 
     pub fn register(self: &Arc<Self>, runner: &mut Runner) {
         runner.handle(PAYMENT_CHARGE, self.clone());
+        runner.handle(super::refund::PAYMENT_REFUND, self.clone());
     }
 
-    async fn with_ws<T: Send + 'static>(
+    pub(super) async fn with_ws<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Workspace) -> Result<T> + Send + 'static,
     ) -> std::result::Result<T, JobError> {
@@ -508,7 +509,11 @@ impl Charges {
 
 impl JobHandler for Charges {
     fn run<'a>(&'a self, job: &'a JobCtx) -> BoxFuture<'a, std::result::Result<Value, JobError>> {
-        Box::pin(self.charge(job))
+        if job.kind == super::refund::PAYMENT_REFUND {
+            Box::pin(super::refund::run(self, job))
+        } else {
+            Box::pin(self.charge(job))
+        }
     }
 }
 

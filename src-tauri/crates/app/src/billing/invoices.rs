@@ -89,6 +89,8 @@ pub struct InvoiceDetail {
     pub lines: Vec<Line>,
     pub payments: Vec<Payment>,
     pub credit_notes: Vec<CreditNote>,
+    /// What the credit notes gave back to the card(s) that paid.
+    pub refunds: Vec<hostdesk_store::refunds::Refund>,
 }
 
 /// By id or by number (`INV-2026-000001`).
@@ -105,6 +107,7 @@ pub fn show(ws: &Workspace, id_or_number: &str) -> Result<InvoiceDetail> {
         lines: invoices::lines(ws.conn(), inv.id)?,
         payments: invoices::payments(ws.conn(), inv.id)?,
         credit_notes: invoices::credit_notes(ws.conn(), inv.id)?,
+        refunds: hostdesk_store::refunds::for_invoice(ws.conn(), inv.id)?,
         view: view(inv)?,
     })
 }
@@ -267,12 +270,25 @@ pub struct CreditLineRequest {
 
 /// Issues a credit note against an issued invoice, mirroring its lines and their stored tax
 /// rates; never more than remains creditable. `lines` empty = credit everything that remains.
+/// A credit note as issued, with where its amount went.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedCreditNote {
+    #[serde(flatten)]
+    pub note: CreditNote,
+    pub settlement: super::refund::Settlement,
+}
+
+/// Issues a credit note on an invoice (its lines, or `lines` with optional partial amounts)
+/// and settles it in the same transaction: what is still due on the invoice first, the rest to
+/// the client's credit balance or, with `refund`, back to the card(s) that paid the invoice.
 pub fn credit_note(
     ws: &mut Workspace,
     id_or_number: &str,
     reason: &str,
     lines: &[CreditLineRequest],
-) -> Result<CreditNote> {
+    refund: bool,
+) -> Result<IssuedCreditNote> {
     let inv = find(ws, id_or_number)?;
     if !["issued", "partially_paid", "paid"].contains(&inv.status.as_str()) {
         return Err(AppError::new(
@@ -377,10 +393,20 @@ pub fn credit_note(
             None::<&()>,
             Some(&number),
         )?;
-        invoices::credit_notes(tx, inv.id)?
+        let settlement = super::refund::settle_credit_note(
+            tx,
+            ctx,
+            inv.id,
+            (id, &number),
+            // stored negative, like its lines
+            -t.total.minor,
+            refund,
+        )?;
+        let note = invoices::credit_notes(tx, inv.id)?
             .into_iter()
             .find(|n| n.id == id)
-            .ok_or_else(|| AppError::new(ErrorCode::Internal, "credit note vanished"))
+            .ok_or_else(|| AppError::new(ErrorCode::Internal, "credit note vanished"))?;
+        Ok(IssuedCreditNote { note, settlement })
     })
 }
 

@@ -10,6 +10,7 @@ pub mod dunning;
 pub mod invoices;
 pub(crate) mod issue;
 pub mod pdf;
+pub mod refund;
 pub mod seller;
 mod settle;
 pub mod usage;

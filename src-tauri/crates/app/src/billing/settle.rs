@@ -31,6 +31,20 @@ pub(crate) fn after_payment(tx: &Connection, ctx: &Ctx, invoice_id: i64) -> Resu
             chain::start(tx, ctx, order.id)?;
         }
     }
+    end_dunning(tx, ctx, invoice_id)
+}
+
+/// After a credit note settled what was due on `invoice_id`: its dunning ends (the sites come
+/// back) when nothing is due any more. An order it belongs to does not start: crediting its
+/// invoice is not paying for it.
+pub(crate) fn after_credit(tx: &Connection, ctx: &Ctx, invoice_id: i64) -> Result<()> {
+    if invoices::get(tx, invoice_id)?.status != "paid" {
+        return Ok(());
+    }
+    end_dunning(tx, ctx, invoice_id)
+}
+
+fn end_dunning(tx: &Connection, ctx: &Ctx, invoice_id: i64) -> Result<()> {
     if let Some(row) = dunning::get(tx, invoice_id)? {
         if row.stage != "settled" {
             dunning::set_stage(tx, invoice_id, "settled", &ctx.at)?;

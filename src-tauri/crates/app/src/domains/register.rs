@@ -91,7 +91,9 @@ pub(super) fn refuse(ws: &mut Workspace, domain_id: i64, why: &str) -> Result<Op
                         line_key: line.key,
                         amount: Some(amount.amount_string()),
                     }],
+                    false,
                 )?
+                .note
                 .number
             }
         });
