@@ -167,6 +167,33 @@ fn demo_db(dir: &Path) -> (PathBuf, status::StatusReport) {
     (path, report)
 }
 
+/// The demo workspace with quick simulated replies, and its first client's first active site
+/// (the demo's sandbox server already has it): (database, client id, domain).
+fn demo_site(dir: &Path) -> (PathBuf, i64, String) {
+    let (db, _) = demo_db(dir);
+    let mut ws = Workspace::open(&db, Clock::System).unwrap();
+    hostdesk_app::settings::set(&mut ws, "sandbox_delay_ms", "20-60").unwrap();
+    let (client_id, domain): (i64, String) = ws
+        .conn()
+        .query_row(
+            "SELECT s.client_id, st.domain FROM sites st JOIN subscriptions s ON s.id = st.subscription_id
+              WHERE st.status = 'active' ORDER BY s.client_id, st.id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    (db, client_id, domain)
+}
+
+/// Opens a client's page by its address.
+async fn open_client(c: &Client, client_id: i64) {
+    let url = c.current_url().await.unwrap();
+    let base = url.as_str().split('#').next().unwrap();
+    c.goto(&format!("{base}#/clients/{client_id}"))
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 #[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make e2e`"]
 async fn the_dashboard_shows_the_databases_counts() {
@@ -622,35 +649,11 @@ async fn staff_add_a_server_and_test_its_connection() {
 #[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make e2e`"]
 async fn a_site_is_suspended_from_the_client_page_through_the_queue() {
     let dir = tempfile::tempdir().unwrap();
-    let (db, _) = demo_db(dir.path());
-    let mut ws = Workspace::open(&db, Clock::System).unwrap();
-    hostdesk_app::settings::set(&mut ws, "sandbox_delay_ms", "20-60").unwrap();
-    // The first demo client's first active site: the demo's sandbox server already has it.
-    let (client_id, domain): (i64, String) = ws
-        .conn()
-        .query_row(
-            "SELECT s.client_id, st.domain FROM sites st JOIN subscriptions s ON s.id = st.subscription_id
-              WHERE st.status = 'active' ORDER BY s.client_id, st.id LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    drop(ws);
+    let (db, client_id, domain) = demo_site(dir.path());
 
     let driver = start_driver(&db);
     let c = open_app(&driver).await;
-    c.goto(&format!(
-        "{}#/clients/{client_id}",
-        c.current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .split('#')
-            .next()
-            .unwrap()
-    ))
-    .await
-    .unwrap();
+    open_client(&c, client_id).await;
     let page = wait_text(&c, ".client-page", |t| t.contains("Suspend")).await;
     assert!(page.contains(&domain), "{page}");
     c.find(Locator::XPath("//button[normalize-space()='Suspend']"))
@@ -739,18 +742,7 @@ async fn an_order_placed_in_the_wizard_is_provisioned_on_the_client_page() {
     // the sandbox workspace shows its date and the test clock in the shell
     let date = wait_text(&c, "[data-testid=clock-date]", |t| t.len() >= 10).await;
     assert!(date.starts_with("20"), "{date}");
-    c.goto(&format!(
-        "{}#/clients/{client_id}",
-        c.current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .split('#')
-            .next()
-            .unwrap()
-    ))
-    .await
-    .unwrap();
+    open_client(&c, client_id).await;
     wait_text(&c, ".client-page h1", |t| t.contains(&client)).await;
     click_button(&c, "New order").await;
     // the client is preselected: the wizard opens on the product step
@@ -898,34 +890,11 @@ async fn an_order_placed_in_the_wizard_is_provisioned_on_the_client_page() {
 #[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run with `make e2e`"]
 async fn the_site_panels_set_https_back_up_and_restore_through_the_queue() {
     let dir = tempfile::tempdir().unwrap();
-    let (db, _) = demo_db(dir.path());
-    let mut ws = Workspace::open(&db, Clock::System).unwrap();
-    hostdesk_app::settings::set(&mut ws, "sandbox_delay_ms", "20-60").unwrap();
-    let (client_id, domain): (i64, String) = ws
-        .conn()
-        .query_row(
-            "SELECT s.client_id, st.domain FROM sites st JOIN subscriptions s ON s.id = st.subscription_id
-              WHERE st.status = 'active' ORDER BY s.client_id, st.id LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    drop(ws);
+    let (db, client_id, domain) = demo_site(dir.path());
 
     let driver = start_driver(&db);
     let c = open_app(&driver).await;
-    let base = c
-        .current_url()
-        .await
-        .unwrap()
-        .as_str()
-        .split('#')
-        .next()
-        .unwrap()
-        .to_owned();
-    c.goto(&format!("{base}#/clients/{client_id}"))
-        .await
-        .unwrap();
+    open_client(&c, client_id).await;
     wait_text(&c, ".client-page", |t| t.contains(&domain)).await;
     // The buttons of this site's row, and of its domain panel.
     let row_button =

@@ -261,6 +261,31 @@ async fn stripe_for(e: &mut Env, ls: &LocalStripe, client_id: i64, card: &str) {
     .unwrap();
 }
 
+/// Authorize.net (the faithful fake) as the gateway, and a card stored for the client.
+async fn authnet_for(e: &mut Env, fake: &FakeAuthnet, client_id: i64) {
+    charge::set_gateway(
+        &mut e.ws,
+        &*e.secrets,
+        &GatewaySettings {
+            gateway: "authnet".into(),
+            base_url: Some(fake.endpoint()),
+            login_id: Some(fake.login()),
+        },
+        Some(Secret::new(fake.transaction_key())),
+    )
+    .unwrap();
+    let nonce = fake.accept_nonce(hostdesk_testkit::authnet::VISA, "10001");
+    charge::add_payment_method(
+        &mut e.ws,
+        &*e.secrets,
+        client_id,
+        PaymentToken::accept_nonce(nonce),
+        "visa",
+    )
+    .await
+    .unwrap();
+}
+
 fn fast() -> RunnerConfig {
     RunnerConfig {
         backoff_base: Duration::from_millis(5),
@@ -865,27 +890,7 @@ async fn a_charge_whose_reply_is_lost_is_retried_without_charging_twice() {
     add_sandbox(&mut e);
     smtp_to(&mut e, &smtp);
     let c = client(&mut e.ws, "owner@lumiere.test", 1);
-    charge::set_gateway(
-        &mut e.ws,
-        &*e.secrets,
-        &GatewaySettings {
-            gateway: "authnet".into(),
-            base_url: Some(fake.endpoint()),
-            login_id: Some(fake.login()),
-        },
-        Some(Secret::new(fake.transaction_key())),
-    )
-    .unwrap();
-    let nonce = fake.accept_nonce(hostdesk_testkit::authnet::VISA, "10001");
-    charge::add_payment_method(
-        &mut e.ws,
-        &*e.secrets,
-        c,
-        PaymentToken::accept_nonce(nonce),
-        "visa",
-    )
-    .await
-    .unwrap();
+    authnet_for(&mut e, &fake, c).await;
     assert_eq!(
         fake.profiles().len(),
         1,
@@ -1088,27 +1093,7 @@ async fn a_credit_note_refunds_the_card_once_even_when_the_reply_is_lost() {
     let mut e = env_at(None);
     add_sandbox(&mut e);
     let c = client(&mut e.ws, "owner@lumiere.test", 1);
-    charge::set_gateway(
-        &mut e.ws,
-        &*e.secrets,
-        &GatewaySettings {
-            gateway: "authnet".into(),
-            base_url: Some(fake.endpoint()),
-            login_id: Some(fake.login()),
-        },
-        Some(Secret::new(fake.transaction_key())),
-    )
-    .unwrap();
-    let nonce = fake.accept_nonce(hostdesk_testkit::authnet::VISA, "10001");
-    charge::add_payment_method(
-        &mut e.ws,
-        &*e.secrets,
-        c,
-        PaymentToken::accept_nonce(nonce),
-        "visa",
-    )
-    .await
-    .unwrap();
+    authnet_for(&mut e, &fake, c).await;
     let p1 = orders::place(&mut e.ws, &request(c, "lumiere", "stored")).unwrap();
     let p2 = orders::place(&mut e.ws, &request(c, "atelier", "stored")).unwrap();
     assert_eq!(drain(&e).await.dead, 0);

@@ -386,28 +386,15 @@ pub(crate) fn apply_credit(
         hostdesk_core::Money::new(balance, c),
     )?;
     if a.applied.minor > 0 {
-        invoices::record_payment(
+        super::refund::pay_by_credit(
             tx,
-            &invoices::NewPayment {
-                client_id: inv.client_id,
-                invoice_id: Some(inv.id),
-                method: "credit",
-                reference: "client credit balance",
-                amount_minor: a.applied.minor,
-                currency: &inv.currency,
-                state: "succeeded",
-                key: &format!("credit:{}", inv.id),
-            },
-            &ctx.at,
+            ctx,
+            &inv,
+            (a.applied, a.status, a.paid_after),
+            "client credit balance",
+            &format!("credit:{}", inv.id),
         )?;
         invoices::add_credit(tx, inv.client_id, &inv.currency, -a.applied.minor)?;
-        invoices::set_status(
-            tx,
-            inv.id,
-            super::invoices::status_text(a.status),
-            a.paid_after.minor,
-            &ctx.at,
-        )?;
     }
     Ok(())
 }

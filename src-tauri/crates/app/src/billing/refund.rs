@@ -9,7 +9,7 @@
 //! twice. A refund the gateway refuses goes to the client's credit balance instead (nothing is
 //! lost) and its job ends failed, with the gateway's reason.
 
-use hostdesk_core::billing::allocate_payment;
+use hostdesk_core::billing::{allocate_payment, PaymentStatus};
 use hostdesk_core::Money;
 use hostdesk_remote::{GatewayKind, RefundOutcome, RefundRequest};
 use hostdesk_store::jobs::{self as store_jobs, NewJob};
@@ -68,26 +68,13 @@ pub(crate) fn settle_credit_note(
         Money::new(total_minor, c),
     )?;
     if a.applied.minor > 0 {
-        invoices::record_payment(
+        pay_by_credit(
             tx,
-            &invoices::NewPayment {
-                client_id: inv.client_id,
-                invoice_id: Some(inv.id),
-                method: "credit",
-                reference: &format!("credit note {note_number}"),
-                amount_minor: a.applied.minor,
-                currency: &inv.currency,
-                state: "succeeded",
-                key: &format!("credit-note:{note_id}"),
-            },
-            &ctx.at,
-        )?;
-        invoices::set_status(
-            tx,
-            inv.id,
-            status_text(a.status),
-            a.paid_after.minor,
-            &ctx.at,
+            ctx,
+            &inv,
+            (a.applied, a.status, a.paid_after),
+            &format!("credit note {note_number}"),
+            &format!("credit-note:{note_id}"),
         )?;
         settle::after_credit(tx, ctx, inv.id)?;
     }
@@ -141,6 +128,35 @@ pub(crate) fn settle_credit_note(
         to_credit: money(rest, &inv.currency)?.amount_string(),
         refunds: queued,
     })
+}
+
+/// Records money the client already has with Hostdesk (a credit note, the credit balance) as a
+/// payment of method `credit` on `inv`: `applied`, after which `paid_after` is paid and the
+/// invoice is `status`.
+pub(crate) fn pay_by_credit(
+    tx: &Connection,
+    ctx: &Ctx,
+    inv: &invoices::Invoice,
+    (applied, status, paid_after): (Money, PaymentStatus, Money),
+    reference: &str,
+    key: &str,
+) -> Result<()> {
+    invoices::record_payment(
+        tx,
+        &invoices::NewPayment {
+            client_id: inv.client_id,
+            invoice_id: Some(inv.id),
+            method: "credit",
+            reference,
+            amount_minor: applied.minor,
+            currency: &inv.currency,
+            state: "succeeded",
+            key,
+        },
+        &ctx.at,
+    )?;
+    invoices::set_status(tx, inv.id, status_text(status), paid_after.minor, &ctx.at)?;
+    Ok(())
 }
 
 /// The `payment.refund` job: phase one reads the pending refund, the gateway refunds with the
