@@ -31,7 +31,7 @@
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use hostdesk_core::catalog::AccessGrant;
 use hostdesk_remote::tracker::{self, find_role, IssueTracker, NewTrackerUser, TrackerInfo};
@@ -50,7 +50,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::jobs::DEFAULT_MAX_ATTEMPTS;
-use crate::provisioning::{build_driver, BuildError, ProvisioningConfig};
+use crate::provisioning::{job_driver, ProvisioningConfig};
 use crate::runner::{BoxFuture, JobCtx, JobError, JobHandler, Runner};
 use crate::secrets::{Secret, SecretError, SecretStore};
 use crate::{AppError, Clock, ErrorCode, Result, Workspace};
@@ -540,10 +540,6 @@ pub struct AccessGrants {
     store: Arc<Mutex<Store>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key)
         .and_then(Value::as_str)
@@ -619,14 +615,7 @@ impl AccessGrants {
         T: Send + 'static,
         F: FnOnce(&Connection) -> std::result::Result<T, StoreError> + Send + 'static,
     {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || {
-            let s = lock(&store);
-            f(s.conn())
-        })
-        .await
-        .map_err(|e| JobError::retry(format!("database task: {e}")))?
-        .map_err(|e| JobError::retry(format!("database: {e}")))
+        crate::blocking::on_store(&self.store, f).await
     }
 
     /// The grant row of the job: the payload's, else the one planned for its subscription.
@@ -895,18 +884,14 @@ impl AccessGrants {
     }
 
     fn driver(&self, server: &Server) -> std::result::Result<Arc<dyn HostingDriver>, JobError> {
-        build_driver(
+        job_driver(
             server,
             &*self.secrets,
             &self.config,
-            Some(&self.path),
+            &self.path,
             self.clock,
             self.sandbox_delay.clone(),
         )
-        .map_err(|e| match &e {
-            BuildError::Secrets(SecretError::Unavailable(_)) => JobError::retry(e.to_string()),
-            _ => JobError::fatal(e.to_string()),
-        })
     }
 
     async fn grant_on_site(

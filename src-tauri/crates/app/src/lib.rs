@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod billing;
+mod blocking;
 pub mod catalog;
 pub mod clients;
 mod clock;

@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -54,6 +54,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
+use crate::blocking::lock;
 use crate::jobs::{self, JobSpec};
 use crate::runner::{
     BoxFuture, JobCtx, JobError, JobHandler, RunEvent, Runner, RunnerConfig, Until,
@@ -116,10 +117,6 @@ impl Default for ProvisioningConfig {
             login_links: LoginLinks::default(),
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -683,6 +680,33 @@ impl BuildError {
     }
 }
 
+/// A server's driver from `cache`, built with `build` when the server row changed since (its
+/// settings, its token: every change bumps `updated_at`).
+pub(crate) fn cached_driver(
+    cache: &Mutex<HashMap<i64, CachedDriver>>,
+    server: &Server,
+    build: impl FnOnce() -> std::result::Result<Arc<dyn HostingDriver>, JobError>,
+) -> std::result::Result<Arc<dyn HostingDriver>, JobError> {
+    let fingerprint = format!(
+        "{}|{}|{}|{}|{}|{}|{}",
+        server.kind,
+        server.base_url,
+        server.username,
+        server.master_domain,
+        server.options,
+        serde_json::to_string(&server.platforms).unwrap_or_default(),
+        server.updated_at
+    );
+    if let Some((f, d)) = lock(cache).get(&server.id) {
+        if *f == fingerprint {
+            return Ok(d.clone());
+        }
+    }
+    let d = build()?;
+    lock(cache).insert(server.id, (fingerprint, d.clone()));
+    Ok(d)
+}
+
 /// A server's driver for a job: a keyring that cannot answer now is retried, bad settings fail.
 pub(crate) fn job_driver(
     server: &Server,
@@ -875,7 +899,7 @@ const HEALTH_EVERY: Duration = Duration::from_secs(5);
 const HEALTHY_EVERY: Duration = Duration::from_secs(30);
 
 /// A driver with the fingerprint of the server row it was built from.
-type CachedDriver = (String, Arc<dyn HostingDriver>);
+pub(crate) type CachedDriver = (String, Arc<dyn HostingDriver>);
 
 /// The provisioning job handler. One per runner; cheap to share (`Arc`).
 pub struct Provisioning {
@@ -910,10 +934,6 @@ impl From<JobError> for Failure {
 }
 
 type Step<T> = std::result::Result<T, Failure>;
-
-fn db_err(e: impl fmt::Display) -> JobError {
-    JobError::retry(format!("database: {e}"))
-}
 
 /// What an operation returned, before any waiting.
 struct Outcome {
@@ -999,14 +1019,7 @@ impl Provisioning {
         T: Send + 'static,
         F: FnOnce(&Connection) -> std::result::Result<T, StoreError> + Send + 'static,
     {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || {
-            let s = lock(&store);
-            f(s.conn())
-        })
-        .await
-        .map_err(|e| JobError::retry(format!("database task: {e}")))?
-        .map_err(db_err)
+        crate::blocking::on_store(&self.store, f).await
     }
 
     async fn load(&self, job: &JobCtx) -> std::result::Result<(Server, Option<SiteRow>), JobError> {
@@ -1058,32 +1071,16 @@ impl Provisioning {
     }
 
     fn driver(&self, server: &Server) -> std::result::Result<Arc<dyn HostingDriver>, JobError> {
-        let fingerprint = format!(
-            "{}|{}|{}|{}|{}|{}|{}",
-            server.kind,
-            server.base_url,
-            server.username,
-            server.master_domain,
-            server.options,
-            serde_json::to_string(&server.platforms).unwrap_or_default(),
-            server.updated_at
-        );
-        if let Some((f, d)) = lock(&self.drivers).get(&server.id) {
-            if *f == fingerprint {
-                return Ok(d.clone());
-            }
-        }
-        let d = build_driver(
-            server,
-            &*self.secrets,
-            &self.config,
-            Some(&self.path),
-            self.clock,
-            self.sandbox_delay.clone(),
-        )
-        .map_err(BuildError::into_job_error)?;
-        lock(&self.drivers).insert(server.id, (fingerprint, d.clone()));
-        Ok(d)
+        cached_driver(&self.drivers, server, || {
+            job_driver(
+                server,
+                &*self.secrets,
+                &self.config,
+                &self.path,
+                self.clock,
+                self.sandbox_delay.clone(),
+            )
+        })
     }
 
     /// Drivers are rebuilt from the server row on the next job (its token changed).

@@ -269,20 +269,7 @@ impl Charges {
         &self,
         f: impl FnOnce(&mut Workspace) -> Result<T> + Send + 'static,
     ) -> std::result::Result<T, JobError> {
-        let ws = self.ws.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = ws.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| JobError::retry(format!("database task: {e}")))?
-        .map_err(|e| {
-            if e.code == ErrorCode::Database {
-                JobError::retry(e.message)
-            } else {
-                JobError::fatal(e.message)
-            }
-        })
+        crate::blocking::on_workspace(&self.ws, f).await
     }
 
     /// Phase one: what to charge, recorded as a pending payment before the gateway is called.

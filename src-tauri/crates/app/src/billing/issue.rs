@@ -21,6 +21,8 @@ pub(crate) struct ClientBilling {
     /// The client as invoiced (JSON).
     pub buyer: String,
     pub today: NaiveDate,
+    /// The client's time zone (periods are its calendar days).
+    pub tz: Tz,
 }
 
 pub(crate) fn client_billing(
@@ -57,6 +59,7 @@ pub(crate) fn client_billing(
         notes,
         buyer,
         today: local_date(now, tz),
+        tz,
     })
 }
 

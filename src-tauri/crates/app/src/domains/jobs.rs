@@ -13,7 +13,7 @@ use super::{dns, register as reg, ssl, KINDS};
 use crate::provisioning::{job_driver, ProvisioningConfig};
 use crate::runner::{BoxFuture, JobCtx, JobError, JobHandler, Runner};
 use crate::secrets::SecretStore;
-use crate::{AppError, Clock, ErrorCode, Result, Workspace};
+use crate::{Clock, Result, Workspace};
 use hostdesk_store::servers::Server;
 
 /// Runs `domain.*`, `dns.zone` and `ssl.*` jobs. One per runner; cheap to share.
@@ -67,20 +67,7 @@ impl DomainJobs {
         &self,
         f: impl FnOnce(&mut Workspace) -> Result<T> + Send + 'static,
     ) -> std::result::Result<T, JobError> {
-        let ws = self.ws.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = ws.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| JobError::retry(format!("database task: {e}")))?
-        .map_err(|e: AppError| {
-            if matches!(e.code, ErrorCode::Database | ErrorCode::Io) {
-                JobError::retry(e.message)
-            } else {
-                JobError::fatal(e.message)
-            }
-        })
+        crate::blocking::on_workspace(&self.ws, f).await
     }
 
     pub(super) fn secrets(&self) -> Arc<dyn SecretStore> {

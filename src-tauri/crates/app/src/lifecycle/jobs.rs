@@ -17,7 +17,7 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use hostdesk_remote::{
     BackupDeleteRequest, BackupInfo, BackupRequest, HostingDriver, Operation, Progress,
@@ -37,10 +37,6 @@ pub const SITE_BACKUP: &str = "site.backup";
 pub const SITE_BACKUP_DELETE: &str = "site.backup_delete";
 pub const SITE_RESTORE: &str = "site.restore";
 pub const KINDS: &[&str] = &[SITE_BACKUP, SITE_BACKUP_DELETE, SITE_RESTORE];
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 fn remote_err(server: &Server, e: &RemoteError) -> JobError {
     JobError {
@@ -101,14 +97,7 @@ impl BackupJobs {
         T: Send + 'static,
         F: FnOnce(&Connection) -> std::result::Result<T, StoreError> + Send + 'static,
     {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || {
-            let s = lock(&store);
-            f(s.conn())
-        })
-        .await
-        .map_err(|e| JobError::retry(format!("database task: {e}")))?
-        .map_err(|e| JobError::retry(format!("database: {e}")))
+        crate::blocking::on_store(&self.store, f).await
     }
 
     async fn load(&self, job: &JobCtx) -> std::result::Result<Loaded, JobError> {

@@ -52,10 +52,6 @@ pub struct MailSender {
     store: Arc<Mutex<Store>>,
 }
 
-fn db_err(e: impl std::fmt::Display) -> JobError {
-    JobError::retry(format!("database: {e}"))
-}
-
 impl MailSender {
     pub fn open(
         path: &Path,
@@ -82,16 +78,7 @@ impl MailSender {
         T: Send + 'static,
         F: FnOnce(&Connection) -> std::result::Result<T, StoreError> + Send + 'static,
     {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || {
-            let s = store
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            f(s.conn())
-        })
-        .await
-        .map_err(|e| JobError::retry(format!("database task: {e}")))?
-        .map_err(db_err)
+        crate::blocking::on_store(&self.store, f).await
     }
 
     fn done(mail: &OutboxMail, already: bool) -> Value {

@@ -41,10 +41,10 @@ use serde_json::{json, Value};
 
 use super::{alerts, is_flow, mb_of, period_at, quota, MB};
 use crate::jobs::{self, JobSpec};
-use crate::provisioning::{build_driver, ProvisioningConfig};
+use crate::provisioning::{cached_driver, job_driver, CachedDriver, ProvisioningConfig};
 use crate::runner::{BoxFuture, JobCtx, JobError, JobHandler, Runner};
 use crate::secrets::{Secret, SecretStore};
-use crate::{AppError, Clock, Ctx, ErrorCode, Result, Workspace};
+use crate::{AppError, Clock, Ctx, Result, Workspace};
 
 pub const USAGE_COLLECT: &str = "usage.collect";
 
@@ -269,12 +269,6 @@ pub struct Collector {
 }
 
 /// A driver with the fingerprint of the server row it was built from.
-type CachedDriver = (String, Arc<dyn HostingDriver>);
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 fn remote_error(server: &Server, e: &RemoteError) -> JobError {
     JobError {
         message: format!("{} [{}]: {e}", server.name, e.code()),
@@ -310,37 +304,20 @@ impl Collector {
         &self,
         f: impl FnOnce(&mut Workspace) -> Result<T> + Send + 'static,
     ) -> std::result::Result<T, JobError> {
-        let ws = self.ws.clone();
-        tokio::task::spawn_blocking(move || f(&mut lock(&ws)))
-            .await
-            .map_err(|e| JobError::retry(format!("database task: {e}")))?
-            .map_err(|e| match e.code {
-                ErrorCode::Database | ErrorCode::Io => JobError::retry(e.message),
-                _ => JobError::fatal(e.message),
-            })
+        crate::blocking::on_workspace(&self.ws, f).await
     }
 
     fn driver(&self, server: &Server) -> std::result::Result<Arc<dyn HostingDriver>, JobError> {
-        let fingerprint = format!(
-            "{}|{}|{}|{}|{}",
-            server.kind, server.base_url, server.username, server.options, server.updated_at
-        );
-        if let Some((f, d)) = lock(&self.drivers).get(&server.id) {
-            if *f == fingerprint {
-                return Ok(d.clone());
-            }
-        }
-        let d = build_driver(
-            server,
-            &*self.secrets,
-            &self.config,
-            Some(&self.path),
-            self.clock,
-            self.sandbox_delay.clone(),
-        )
-        .map_err(|e| JobError::fatal(e.to_string()))?;
-        lock(&self.drivers).insert(server.id, (fingerprint, d.clone()));
-        Ok(d)
+        cached_driver(&self.drivers, server, || {
+            job_driver(
+                server,
+                &*self.secrets,
+                &self.config,
+                &self.path,
+                self.clock,
+                self.sandbox_delay.clone(),
+            )
+        })
     }
 
     async fn run_job(&self, job: &JobCtx) -> std::result::Result<Value, JobError> {

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use hostdesk_core::billing::{
-    decide_tax, late_usage_line, local_date, local_day_start, recurring_line, usage_lines,
-    BillingCycle, Buyer, LateUsage, LineDraft, UsageFacts, UsageRate,
+    late_usage_line, local_date, local_day_start, recurring_line, usage_lines, BillingCycle,
+    LateUsage, LineDraft, UsageFacts, UsageRate,
 };
 use hostdesk_core::catalog::{Period, Resource};
 use hostdesk_store::clients::Client;
@@ -95,33 +95,10 @@ fn plan_client<'a>(
     through: Option<NaiveDate>,
     now: DateTime<Utc>,
 ) -> Result<ClientPlan> {
-    let tz: chrono_tz::Tz = client.timezone.parse().map_err(|_| {
-        AppError::new(
-            ErrorCode::Database,
-            format!("bad time zone '{}'", client.timezone),
-        )
-    })?;
-    let today = local_date(now, tz);
+    let cb = super::super::issue::client_billing(client, seller, now)?;
+    let (tz, today, tax) = (cb.tz, cb.today, cb.tax);
     let through = through.unwrap_or(today);
     let through_text = through.to_string();
-    let buyer_country = client
-        .country
-        .clone()
-        .unwrap_or_else(|| seller.country.clone());
-    let tax = decide_tax(
-        &seller.country,
-        &Buyer {
-            country: &buyer_country,
-            is_business: client.kind == "company",
-            tax_id: Some(client.tax_id.as_str()).filter(|t| !t.is_empty()),
-        },
-    )?;
-    let notes: Vec<&str> = tax.note().into_iter().collect();
-    let buyer = serde_json::json!({
-        "name": client.name, "address": client.address, "country": client.country,
-        "taxId": client.tax_id, "email": client.email,
-    })
-    .to_string();
     let utc_start = |d: NaiveDate| -> Result<String> {
         Ok(local_day_start(d, tz)?.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
     };
@@ -199,8 +176,8 @@ fn plan_client<'a>(
             client_id: client.id,
             name: client.name.clone(),
             today,
-            notes: serde_json::json!(notes).to_string(),
-            buyer,
+            notes: serde_json::json!(cb.notes).to_string(),
+            buyer: cb.buyer,
         },
         advance,
         groups,
