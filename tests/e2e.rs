@@ -289,12 +289,11 @@ async fn add_a_client_then_find_it_by_search_in_the_table() {
     .await;
     screenshot(&c, "clients").await;
 
-    c.find(Locator::XPath("//button[normalize-space()='Add client']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_at(
+        &c,
+        Locator::XPath("//button[normalize-space()='Add client']"),
+    )
+    .await;
     let form = c
         .wait()
         .for_element(Locator::Css("form[aria-label='Add client']"))
@@ -417,12 +416,11 @@ async fn the_app_runs_the_queue_live_and_staff_retry_a_dead_job() {
     .await;
     assert!(detail.contains("does not exist"), "{detail}");
     screenshot(&c, "jobs").await;
-    c.find(Locator::XPath("//button[normalize-space()='Retry now']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_at(
+        &c,
+        Locator::XPath("//button[normalize-space()='Retry now']"),
+    )
+    .await;
     // it runs again (and, the site still missing, dies again): two attempts in its history
     let detail = wait_text(&c, &format!("[aria-label='Job {doomed}']"), |t| {
         t.matches("does not exist").count() >= 2
@@ -491,12 +489,7 @@ async fn a_bill_run_previews_then_issues_with_progress() {
     let want = format!("Issued {} invoices", dry.invoices.len());
     let summary = wait_text(&c, "[data-testid=bill-run-summary]", |t| t.contains(&want)).await;
     assert!(summary.contains(&want), "{summary}");
-    c.find(Locator::XPath("//button[normalize-space()='Close']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_at(&c, Locator::XPath("//button[normalize-space()='Close']")).await;
     let shown = wait_text(&c, "[data-testid=invoice-count]", |t| {
         t == format!("{} invoices", dry.invoices.len())
     })
@@ -607,14 +600,11 @@ async fn staff_add_a_server_and_test_its_connection() {
     .await;
     assert!(bad.contains("403"), "{bad}");
     // edit: web2 runs 2 jobs at once from now on
-    c.find(Locator::XPath(
-        "//div[@aria-label='Server web2']//button[normalize-space()='Edit']",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    click_at(
+        &c,
+        Locator::XPath("//div[@aria-label='Server web2']//button[normalize-space()='Edit']"),
+    )
+    .await;
     let form = c
         .wait()
         .for_element(Locator::Css("form[aria-label='Edit server']"))
@@ -656,12 +646,7 @@ async fn a_site_is_suspended_from_the_client_page_through_the_queue() {
     open_client(&c, client_id).await;
     let page = wait_text(&c, ".client-page", |t| t.contains("Suspend")).await;
     assert!(page.contains(&domain), "{page}");
-    c.find(Locator::XPath("//button[normalize-space()='Suspend']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_at(&c, Locator::XPath("//button[normalize-space()='Suspend']")).await;
     let page = wait_text(&c, ".client-page", |t| {
         t.contains("disabled") && t.contains("Unsuspend")
     })
@@ -759,14 +744,11 @@ async fn an_order_placed_in_the_wizard_is_provisioned_on_the_client_page() {
         }
     };
     step("product").await;
-    c.find(Locator::Css(
-        "input[name=plan][value='product:drupal-site']",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    click_at(
+        &c,
+        Locator::Css("input[name=plan][value='product:drupal-site']"),
+    )
+    .await;
     wait_text(&c, "[data-testid=running-total]", |t| t.contains("EUR")).await;
     screenshot(&c, "order-wizard").await;
     click_button(&c, "Next").await;
@@ -781,12 +763,7 @@ async fn an_order_placed_in_the_wizard_is_provisioned_on_the_client_page() {
         .send_keys("e2e-shop")
         .await
         .unwrap();
-    c.find(Locator::Css("input[name=pay][value=later]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_at(&c, Locator::Css("input[name=pay][value=later]")).await;
     let domain = wait_text(&c, "[data-testid=order-domain]", |t| {
         t.contains("e2e-shop.sites.example.net")
     })
@@ -985,18 +962,23 @@ async fn the_site_panels_set_https_back_up_and_restore_through_the_queue() {
     c.close().await.unwrap();
 }
 
-/// Clicks the element at `xpath` once it is there (the page renders asynchronously: a row found
-/// before a re-render is looked up again).
+/// Clicks the element at `xpath` once it is there.
 async fn click_xpath(c: &Client, xpath: &str) {
+    click_at(c, Locator::XPath(xpath)).await;
+}
+
+/// Clicks the element once it is there (the page renders asynchronously: an element found
+/// before a re-render is looked up again).
+async fn click_at(c: &Client, at: Locator<'_>) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let tried = match c.find(Locator::XPath(xpath)).await {
+        let tried = match c.find(at).await {
             Ok(el) => el.click().await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         match tried {
             Ok(()) => return,
-            Err(e) if Instant::now() > deadline => panic!("clicking {xpath}: {e}"),
+            Err(e) if Instant::now() > deadline => panic!("clicking {at:?}: {e}"),
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
