@@ -506,6 +506,44 @@ async fn a_bill_run_previews_then_issues_with_progress() {
         )
         .unwrap();
     assert_eq!(issued as usize, dry.invoices.len());
+    drop(ws);
+
+    // A credit note from the invoice's panel: everything that remains, for a reason.
+    let first = &dry.invoices[0].number;
+    click_at(
+        &c,
+        Locator::XPath(&format!("//tr[.//code[normalize-space()='{first}']]/td[1]")),
+    )
+    .await;
+    click_xpath(&c, "//button[normalize-space()='Credit note…']").await;
+    let reason = c
+        .wait()
+        .for_element(Locator::Css("form[aria-label='Issue a credit note'] input"))
+        .await
+        .unwrap();
+    reason.send_keys("order cancelled").await.unwrap();
+    click_button(&c, "Issue credit note").await;
+    let done = wait_text(&c, "[aria-label='Credit note issued']", |t| {
+        t.contains("issued")
+    })
+    .await;
+    assert!(done.contains("settled what was due"), "{done}");
+    screenshot(&c, "credit-note").await;
+    let ws = Workspace::open(&db, Clock::System).unwrap();
+    let (notes, status): (i64, String) = ws
+        .conn()
+        .query_row(
+            "SELECT (SELECT count(*) FROM credit_notes WHERE invoice_id = i.id), i.status
+               FROM invoices i WHERE i.number = ?1",
+            [first],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (notes, status.as_str()),
+        (1, "paid"),
+        "the whole invoice credited: nothing is due"
+    );
     c.close().await.unwrap();
 }
 
@@ -674,16 +712,8 @@ async fn a_site_is_suspended_from_the_client_page_through_the_queue() {
 
 /// Clicks the button whose text is `label` (waiting for it).
 async fn click_button(c: &Client, label: &str) {
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::XPath(&format!(
-            "//button[normalize-space()='{label}' and not(@disabled)]"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    let at = format!("//button[normalize-space()='{label}' and not(@disabled)]");
+    click_at(c, Locator::XPath(&at)).await;
 }
 
 #[tokio::test]
@@ -973,7 +1003,14 @@ async fn click_at(c: &Client, at: Locator<'_>) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let tried = match c.find(at).await {
-            Ok(el) => el.click().await.map_err(|e| e.to_string()),
+            Ok(el) => {
+                // WebKitWebDriver does not scroll the app's inner scrolling areas by itself
+                let arg = serde_json::to_value(&el).unwrap();
+                let _ = c
+                    .execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
+                    .await;
+                el.click().await.map_err(|e| e.to_string())
+            }
             Err(e) => Err(e.to_string()),
         };
         match tried {

@@ -38,6 +38,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             get_invoice,
             void_invoice,
             record_payment,
+            create_credit_note,
             save_invoice_pdf,
             list_servers,
             add_server,

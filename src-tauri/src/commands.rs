@@ -246,6 +246,20 @@ pub async fn record_payment(
     invoices::record_payment(&mut *state.lock()?, &invoice, &amount, &reference)
 }
 
+/// Issues a credit note (every remaining line when `lines` is empty) and settles it: what is
+/// due first, then the client's credit balance or, with `refund`, the card(s) that paid.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_credit_note(
+    state: State<'_, AppState>,
+    invoice: String,
+    reason: String,
+    lines: Vec<invoices::CreditLineRequest>,
+    refund: bool,
+) -> R<invoices::IssuedCreditNote> {
+    invoices::credit_note(&mut *state.lock()?, &invoice, &reason, &lines, refund)
+}
+
 /// Writes the invoice's PDF into the `invoices` folder beside the workspace database and
 /// returns the file's path.
 #[tauri::command]

@@ -215,6 +215,18 @@ async recordPayment(invoice: string, amount: string, reference: string) : Promis
 }
 },
 /**
+ * Issues a credit note (every remaining line when `lines` is empty) and settles it: what is
+ * due first, then the client's credit balance or, with `refund`, the card(s) that paid.
+ */
+async createCreditNote(invoice: string, reason: string, lines: CreditLineRequest[], refund: boolean) : Promise<Result<IssuedCreditNote, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("create_credit_note", { invoice, reason, lines, refund }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Writes the invoice's PDF into the `invoices` folder beside the workspace database and
  * returns the file's path.
  */
@@ -1118,6 +1130,10 @@ jobs: number[];
  * The change of product, when one was asked for.
  */
 change: ChangeReport | null }
+/**
+ * Which part of which line to credit: a line key, and a net amount (None: all that remains).
+ */
+export type CreditLineRequest = { lineKey: string; amount: string | null }
 export type CreditNote = { id: number; invoiceId: number; number: string; reason: string; netMinor: number; taxMinor: number; totalMinor: number; issuedAt: string }
 export type DemoOutcome = "loaded" | "already_loaded"
 /**
@@ -1381,6 +1397,10 @@ from: string | null; to: string | null; offset: number; limit: number }
  * An invoice with its amounts written out (the UI never formats money itself).
  */
 export type InvoiceView = { invoice: Invoice; net: string; tax: string; total: string; paid: string; balance: string }
+/**
+ * A credit note as issued, with where its amount went.
+ */
+export type IssuedCreditNote = ({ id: number; invoiceId: number; number: string; reason: string; netMinor: number; taxMinor: number; totalMinor: number; issuedAt: string }) & { settlement: Settlement }
 export type IssuedInvoice = { invoiceId: number; number: string; clientId: number; clientName: string; billingDate: string; currency: string; lines: number; totalMinor: number; total: string }
 export type Job = { id: number; kind: string; state: string; key: string; serverId: number | null; subscriptionId: number | null; siteId: number | null; payload: string; result: string; attempts: number; maxAttempts: number; runAfter: string; leaseUntil: string | null; lastError: string | null; createdAt: string; updatedAt: string; finishedAt: string | null; deps: number[] }
 export type JobDetail = { job: Job; attempts: Attempt[] }
@@ -1565,6 +1585,7 @@ export type Queued = { domain: Domain; jobs: number[] }
  * A backup queued: its row and its job.
  */
 export type QueuedBackup = { backupId: number; jobId: number; siteId: number; domain: string }
+export type QueuedRefund = { refundId: number; jobId: number; amount: string }
 /**
  * What `quota set` did.
  */
@@ -1816,6 +1837,22 @@ statusText: string;
  * Its jobs still to do (queued, running or waiting to retry).
  */
 waitingJobs: number }
+/**
+ * Where a credit note's amount went.
+ */
+export type Settlement = { 
+/**
+ * Settled what was still due on the invoice.
+ */
+applied: string; 
+/**
+ * Kept as the client's credit balance (used by the next invoice).
+ */
+toCredit: string; 
+/**
+ * Given back to the card(s) that paid the invoice, each a `payment.refund` job.
+ */
+refunds: QueuedRefund[] }
 export type Site = { id: number; subscriptionId: number; domain: string; serverId: number | null; platform: string; profile: string; remoteId: string | null; status: string; createdAt: string }
 /**
  * What staff ask of a site.

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { commands, type InvoiceView } from "../../bindings";
 import { fieldErrors, unwrap } from "../../lib/ipc";
 import { formatMinor } from "../../lib/money";
+import { CreditNoteForm } from "./CreditNoteForm";
 import { ErrorNote } from "../shell/ErrorNote";
 import { BillRunDialog } from "./BillRunDialog";
 import { DunningScreen } from "../dunning/DunningScreen";
@@ -86,6 +87,7 @@ function InvoicePanel({ invoice }: { invoice: string }) {
   const q = useQuery({ queryKey: ["invoice", invoice], queryFn: () => unwrap(commands.getInvoice(invoice)) });
   const [amount, setAmount] = useState("");
   const [reference, setReference] = useState("");
+  const [crediting, setCrediting] = useState(false);
   const pay = useMutation({
     mutationFn: () => unwrap(commands.recordPayment(invoice, amount, reference)),
     onSuccess: () => { setAmount(""); setReference(""); qc.invalidateQueries(); },
@@ -97,6 +99,7 @@ function InvoicePanel({ invoice }: { invoice: string }) {
   const i = view.invoice;
   const errs = fieldErrors(pay.error);
   const open = i.status === "issued" || i.status === "partially_paid";
+  const creditable = i.number !== null && (open || i.status === "paid");
   return (
     <div className="panel" aria-label={`Invoice ${i.number ?? i.id}`}>
       <h2>{i.number ?? "Draft"} <span className={`badge ${i.status}`}>{i.status.replace("_", " ")}</span></h2>
@@ -115,13 +118,12 @@ function InvoicePanel({ invoice }: { invoice: string }) {
             <tr key={l.id}>
               <td>{l.description}{l.flagged && <span className="badge failed">late usage</span>}
                 <div className="muted small">{l.kind}{l.quantity !== 1 && ` × ${l.quantity}`} · {l.taxRateBps / 100}% tax</div></td>
-              <td className="num">{l.netMinor}</td>
-              <td className="num">{l.taxMinor}</td>
+              <td className="num">{formatMinor(l.netMinor, i.currency)}</td>
+              <td className="num">{formatMinor(l.taxMinor, i.currency)}</td>
             </tr>
           ))}
         </tbody>
       </table>
-      <p className="small muted">Line amounts in minor units of {i.currency}.</p>
       <dl className="facts small">
         <dt>Net</dt><dd>{view.net}</dd>
         <dt>Tax</dt><dd>{view.tax}</dd>
@@ -163,6 +165,12 @@ function InvoicePanel({ invoice }: { invoice: string }) {
         </form>
       )}
       <ErrorNote error={voidIt.error} />
+      {creditable && !crediting && (
+        <p><button className="small" onClick={() => setCrediting(true)}>Credit note…</button></p>
+      )}
+      {crediting && (
+        <CreditNoteForm invoice={invoice} currency={i.currency} lines={lines} payments={payments} onClose={() => setCrediting(false)} />
+      )}
     </div>
   );
 }

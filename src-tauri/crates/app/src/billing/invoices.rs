@@ -268,10 +268,8 @@ pub struct CreditLineRequest {
     pub amount: Option<String>,
 }
 
-/// Issues a credit note against an issued invoice, mirroring its lines and their stored tax
-/// rates; never more than remains creditable. `lines` empty = credit everything that remains.
 /// A credit note as issued, with where its amount went.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedCreditNote {
     #[serde(flatten)]
@@ -279,8 +277,9 @@ pub struct IssuedCreditNote {
     pub settlement: super::refund::Settlement,
 }
 
-/// Issues a credit note on an invoice (its lines, or `lines` with optional partial amounts)
-/// and settles it in the same transaction: what is still due on the invoice first, the rest to
+/// Issues a credit note against an issued invoice, mirroring its lines and their stored tax
+/// rates, never more than remains creditable (`lines` empty: everything that remains; else
+/// line keys with optional net amounts), and settles it in the same transaction: what is still due on the invoice first, the rest to
 /// the client's credit balance or, with `refund`, back to the card(s) that paid the invoice.
 pub fn credit_note(
     ws: &mut Workspace,

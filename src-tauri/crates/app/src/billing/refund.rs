@@ -29,7 +29,7 @@ pub const PAYMENT_REFUND: &str = "payment.refund";
 const REFUND_ATTEMPTS: i64 = 8;
 
 /// Where a credit note's amount went.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Settlement {
     /// Settled what was still due on the invoice.
@@ -40,7 +40,7 @@ pub struct Settlement {
     pub refunds: Vec<QueuedRefund>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct QueuedRefund {
     pub refund_id: i64,
