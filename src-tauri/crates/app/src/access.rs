@@ -30,7 +30,7 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use hostdesk_core::catalog::AccessGrant;
@@ -49,8 +49,9 @@ use hostdesk_store::{
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::job_env::JobEnv;
 use crate::jobs::DEFAULT_MAX_ATTEMPTS;
-use crate::provisioning::{job_driver, ProvisioningConfig};
+use crate::provisioning::ProvisioningConfig;
 use crate::runner::{BoxFuture, JobCtx, JobError, JobHandler, Runner};
 use crate::secrets::{Secret, SecretError, SecretStore};
 use crate::{AppError, Clock, ErrorCode, Result, Workspace};
@@ -532,11 +533,7 @@ impl TrackerProbe {
 
 /// The `access.grant` job handler. One per runner; cheap to share (`Arc`).
 pub struct AccessGrants {
-    path: PathBuf,
-    clock: Clock,
-    secrets: Arc<dyn SecretStore>,
-    config: ProvisioningConfig,
-    sandbox_delay: Range<u64>,
+    env: JobEnv,
     store: Arc<Mutex<Store>>,
 }
 
@@ -596,11 +593,7 @@ impl AccessGrants {
         sandbox_delay: Range<u64>,
     ) -> Result<Arc<AccessGrants>> {
         Ok(Arc::new(AccessGrants {
-            path: path.to_path_buf(),
-            clock,
-            secrets,
-            config: config.clone(),
-            sandbox_delay,
+            env: JobEnv::new(path, clock, secrets, config, sandbox_delay),
             store: Arc::new(Mutex::new(Store::open(path)?)),
         }))
     }
@@ -657,7 +650,7 @@ impl AccessGrants {
         let error = match outcome {
             Ok(result) => {
                 if let Some(id) = grant {
-                    let at = self.clock.stamp();
+                    let at = self.env.clock.stamp();
                     self.db(move |c| gone_is_fine(store_access::mark_granted(c, id, &at)))
                         .await?;
                 }
@@ -671,7 +664,7 @@ impl AccessGrants {
         if let Some(id) = grant {
             let (job_id, attempt) = (job.id, job.attempt);
             let (message, retryable) = (error.message.clone(), error.retryable);
-            let at = self.clock.stamp();
+            let at = self.env.clock.stamp();
             self.db(move |c| {
                 let max: i64 = c
                     .query_row(
@@ -702,17 +695,17 @@ impl AccessGrants {
         if !store_servers::UNREACHABLE_CODES.contains(&e.code()) {
             return Ok(err);
         }
-        let now = self.clock.now();
+        let now = self.env.clock.now();
         let since = text(&job.result, "offlineSince")
             .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
             .map(|t| t.with_timezone(&chrono::Utc))
             .unwrap_or(now);
         if job.result.get("offlineSince").is_none() {
-            job.save(json!({ "offlineSince": self.clock.stamp() }))
+            job.save(json!({ "offlineSince": self.env.clock.stamp() }))
                 .await?;
         }
         let waited = (now - since).to_std().unwrap_or_default();
-        if waited < self.config.offline_patience {
+        if waited < self.env.config.offline_patience {
             let id = job.id;
             self.db(move |c| store_servers::grant_extra_attempt(c, id))
                 .await?;
@@ -740,7 +733,7 @@ impl AccessGrants {
             let (uid, login, at) = (
                 user_id.to_owned(),
                 login.map(str::to_owned),
-                self.clock.stamp(),
+                self.env.clock.stamp(),
             );
             self.db(move |c| {
                 gone_is_fine(store_access::record_user(
@@ -775,7 +768,7 @@ impl AccessGrants {
             .clone()
             .filter(|x| !x.trim().is_empty())
             .or(project);
-        let probe = tracker_from(url, project, &*self.secrets, &self.config.http).map_err(
+        let probe = tracker_from(url, project, &*self.env.secrets, &self.env.config.http).map_err(
             |(retry, m)| JobError {
                 message: m,
                 retryable: retry,
@@ -884,14 +877,7 @@ impl AccessGrants {
     }
 
     fn driver(&self, server: &Server) -> std::result::Result<Arc<dyn HostingDriver>, JobError> {
-        job_driver(
-            server,
-            &*self.secrets,
-            &self.config,
-            &self.path,
-            self.clock,
-            self.sandbox_delay.clone(),
-        )
+        self.env.driver(server)
     }
 
     async fn grant_on_site(

@@ -11,6 +11,7 @@ mod clock;
 pub mod demo;
 pub mod domains;
 mod error;
+mod job_env;
 pub mod jobs;
 pub mod lifecycle;
 pub mod mail;

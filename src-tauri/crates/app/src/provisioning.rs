@@ -55,6 +55,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use crate::blocking::lock;
+use crate::job_env::JobEnv;
 use crate::jobs::{self, JobSpec};
 use crate::runner::{
     BoxFuture, JobCtx, JobError, JobHandler, RunEvent, Runner, RunnerConfig, Until,
@@ -680,46 +681,6 @@ impl BuildError {
     }
 }
 
-/// A server's driver from `cache`, built with `build` when the server row changed since (its
-/// settings, its token: every change bumps `updated_at`).
-pub(crate) fn cached_driver(
-    cache: &Mutex<HashMap<i64, CachedDriver>>,
-    server: &Server,
-    build: impl FnOnce() -> std::result::Result<Arc<dyn HostingDriver>, JobError>,
-) -> std::result::Result<Arc<dyn HostingDriver>, JobError> {
-    let fingerprint = format!(
-        "{}|{}|{}|{}|{}|{}|{}",
-        server.kind,
-        server.base_url,
-        server.username,
-        server.master_domain,
-        server.options,
-        serde_json::to_string(&server.platforms).unwrap_or_default(),
-        server.updated_at
-    );
-    if let Some((f, d)) = lock(cache).get(&server.id) {
-        if *f == fingerprint {
-            return Ok(d.clone());
-        }
-    }
-    let d = build()?;
-    lock(cache).insert(server.id, (fingerprint, d.clone()));
-    Ok(d)
-}
-
-/// A server's driver for a job: a keyring that cannot answer now is retried, bad settings fail.
-pub(crate) fn job_driver(
-    server: &Server,
-    secrets: &dyn SecretStore,
-    config: &ProvisioningConfig,
-    db: &Path,
-    clock: Clock,
-    sandbox_delay: Range<u64>,
-) -> std::result::Result<Arc<dyn HostingDriver>, JobError> {
-    build_driver(server, secrets, config, Some(db), clock, sandbox_delay)
-        .map_err(BuildError::into_job_error)
-}
-
 fn token(server: &Server, secrets: &dyn SecretStore) -> std::result::Result<Secret, BuildError> {
     match secrets.get(&server.name) {
         Ok(Some(t)) if !t.is_empty() => Ok(t),
@@ -899,15 +860,11 @@ const HEALTH_EVERY: Duration = Duration::from_secs(5);
 const HEALTHY_EVERY: Duration = Duration::from_secs(30);
 
 /// A driver with the fingerprint of the server row it was built from.
-pub(crate) type CachedDriver = (String, Arc<dyn HostingDriver>);
+use crate::job_env::CachedDriver;
 
 /// The provisioning job handler. One per runner; cheap to share (`Arc`).
 pub struct Provisioning {
-    path: PathBuf,
-    clock: Clock,
-    secrets: Arc<dyn SecretStore>,
-    config: ProvisioningConfig,
-    sandbox_delay: Range<u64>,
+    env: JobEnv,
     store: Arc<Mutex<Store>>,
     drivers: Mutex<HashMap<i64, CachedDriver>>,
     /// What this handler last wrote about each server's health (`None`: ok; else the error
@@ -989,11 +946,7 @@ impl Provisioning {
         };
         let links = config.login_links.clone();
         Ok(Arc::new(Provisioning {
-            path: path.to_path_buf(),
-            clock,
-            secrets,
-            config,
-            sandbox_delay,
+            env: JobEnv::new(path, clock, secrets, &config, sandbox_delay),
             store: Arc::new(Mutex::new(store)),
             drivers: Mutex::new(HashMap::new()),
             health: Mutex::new(HashMap::new()),
@@ -1071,16 +1024,7 @@ impl Provisioning {
     }
 
     fn driver(&self, server: &Server) -> std::result::Result<Arc<dyn HostingDriver>, JobError> {
-        cached_driver(&self.drivers, server, || {
-            job_driver(
-                server,
-                &*self.secrets,
-                &self.config,
-                &self.path,
-                self.clock,
-                self.sandbox_delay.clone(),
-            )
-        })
+        self.env.cached_driver(&self.drivers, server)
     }
 
     /// Drivers are rebuilt from the server row on the next job (its token changed).
@@ -1145,7 +1089,11 @@ impl Provisioning {
         if !write {
             return;
         }
-        let (id, at, now) = (server.id, self.clock.stamp(), self.clock.stamp_millis());
+        let (id, at, now) = (
+            server.id,
+            self.env.clock.stamp(),
+            self.env.clock.stamp_millis(),
+        );
         let _ = self
             .db(move |c| {
                 store_servers::record_ok(c, id, &at)?;
@@ -1162,7 +1110,7 @@ impl Provisioning {
         let code = e.code();
         let (write, _) = self.health_due(server, Some(code));
         if write {
-            let (id, at, message) = (server.id, self.clock.stamp(), e.to_string());
+            let (id, at, message) = (server.id, self.env.clock.stamp(), e.to_string());
             let _ = self
                 .db(move |c| store_servers::record_error(c, id, code, &message, &at))
                 .await;
@@ -1177,17 +1125,17 @@ impl Provisioning {
             _ => self.seen_failing(server, &e).await,
         }
         if store_servers::UNREACHABLE_CODES.contains(&code) {
-            let now = self.clock.now();
+            let now = self.env.clock.now();
             let since = text(&job.result, "offlineSince")
                 .and_then(parse_time)
                 .unwrap_or(now);
             if job.result.get("offlineSince").is_none() {
                 let _ = job
-                    .save(json!({ "offlineSince": self.clock.stamp() }))
+                    .save(json!({ "offlineSince": self.env.clock.stamp() }))
                     .await;
             }
             let waited = (now - since).to_std().unwrap_or_default();
-            if waited < self.config.offline_patience {
+            if waited < self.env.config.offline_patience {
                 let id = job.id;
                 if let Err(err) = self
                     .db(move |c| store_servers::grant_extra_attempt(c, id))
@@ -1198,13 +1146,13 @@ impl Provisioning {
                 message = format!(
                     "offline: {message} (the job waits for {} to answer, without using up its attempts, for up to {})",
                     server.name,
-                    human(self.config.offline_patience)
+                    human(self.env.config.offline_patience)
                 );
                 return JobError::retry(message);
             }
             message = format!(
                 "{message} (unreachable for more than {}: the job now uses up its attempts)",
-                human(self.config.offline_patience)
+                human(self.env.config.offline_patience)
             );
         }
         JobError {
@@ -1268,7 +1216,7 @@ impl Provisioning {
                 if text(&job.result, "remoteId") != Some(rid.as_str()) {
                     patch.insert("remoteId".into(), json!(rid));
                     if let Some(id) = site_id {
-                        let (at, rid) = (self.clock.stamp(), rid.clone());
+                        let (at, rid) = (self.env.clock.stamp(), rid.clone());
                         self.db(move |c| store_servers::update_site(c, id, None, Some(&rid), &at))
                             .await?;
                     }
@@ -1277,9 +1225,9 @@ impl Provisioning {
             let since = match job.result.get("task").filter(|t| !t.is_null()) {
                 Some(_) => text(&job.result, "taskSince")
                     .map(str::to_owned)
-                    .unwrap_or_else(|| self.clock.stamp()),
+                    .unwrap_or_else(|| self.env.clock.stamp()),
                 None => {
-                    let since = self.clock.stamp();
+                    let since = self.env.clock.stamp();
                     patch.insert("task".into(), json!(task));
                     patch.insert("taskSince".into(), json!(since));
                     since
@@ -1301,7 +1249,7 @@ impl Provisioning {
                 None
             };
             if status.is_some() || rid.is_some() {
-                let at = self.clock.stamp();
+                let at = self.env.clock.stamp();
                 self.db(move |c| store_servers::update_site(c, id, status, rid.as_deref(), &at))
                     .await?;
             }
@@ -1338,7 +1286,7 @@ impl Provisioning {
                 .map(|id| format!(" (task {id})"))
                 .unwrap_or_default()
         );
-        let deadline = Instant::now() + self.config.poll_budget;
+        let deadline = Instant::now() + self.env.config.poll_budget;
         loop {
             match driver.task_state(task).await? {
                 s @ (TaskState::Succeeded | TaskState::Warning { .. }) => return Ok(s),
@@ -1350,20 +1298,22 @@ impl Provisioning {
                 }
                 TaskState::Queued | TaskState::Processing => {}
             }
-            if Instant::now() + self.config.poll_interval > deadline {
+            if Instant::now() + self.env.config.poll_interval > deadline {
                 break;
             }
-            tokio::time::sleep(self.config.poll_interval).await;
+            tokio::time::sleep(self.env.config.poll_interval).await;
         }
         self.seen_ok(server).await;
-        let started = parse_time(since).unwrap_or_else(|| self.clock.now());
-        let waited = (self.clock.now() - started).to_std().unwrap_or_default();
-        if waited > self.config.task_deadline {
+        let started = parse_time(since).unwrap_or_else(|| self.env.clock.now());
+        let waited = (self.env.clock.now() - started)
+            .to_std()
+            .unwrap_or_default();
+        if waited > self.env.config.task_deadline {
             job.save(json!({ "task": null, "taskSince": null })).await?;
             return Err(JobError::fatal(format!(
                 "{}: {label} is still not finished {} after it was submitted; look at the task log on the server, then retry the job",
                 server.name,
-                human(self.config.task_deadline)
+                human(self.env.config.task_deadline)
             ))
             .into());
         }

@@ -3,6 +3,8 @@
 //! `build_runner`, the `access.grant` handler, against FakeRedmine (faults, request counts) and
 //! the sandbox server (the hosting handover path). Secrets come from the in-memory store.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,7 +17,7 @@ use hostdesk_app::core::client::ClientDraft;
 use hostdesk_app::jobs;
 use hostdesk_app::provisioning::{self, build_runner, ProvisioningConfig, SiteAction};
 use hostdesk_app::remote::HttpConfig;
-use hostdesk_app::runner::{RunReport, RunnerConfig, Until};
+use hostdesk_app::runner::{RunReport, Until};
 use hostdesk_app::secrets::{MemoryStore, Secret, SecretStore};
 use hostdesk_app::servers::{self, ServerDraft};
 use hostdesk_app::store::access::Grant;
@@ -126,18 +128,17 @@ fn prov() -> ProvisioningConfig {
     }
 }
 
-fn fast() -> RunnerConfig {
-    RunnerConfig {
-        backoff_base: Duration::from_millis(5),
-        backoff_cap: Duration::from_millis(20),
-        ..Default::default()
-    }
-}
-
 /// Runs the queue until nothing is left to do; returns the report and the event log.
 async fn drain(e: &Env, wait_for_retries: bool) -> (RunReport, Vec<String>) {
     let secrets: Arc<dyn SecretStore> = e.secrets.clone();
-    let (runner, _p) = build_runner(&e.path, Clock::System, secrets, fast(), prov()).unwrap();
+    let (runner, _p) = build_runner(
+        &e.path,
+        Clock::System,
+        secrets,
+        common::fast_runner(),
+        prov(),
+    )
+    .unwrap();
     let log = Mutex::new(Vec::new());
     let report = tokio::time::timeout(
         Duration::from_secs(60),

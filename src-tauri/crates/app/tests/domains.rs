@@ -5,6 +5,8 @@
 //! through that PowerDNS before its site is created, renewals, and the expiring-soon list.
 //! Alone: `cargo test -p hostdesk-app --test domains`.
 
+mod common;
+
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,10 +20,9 @@ use hostdesk_app::core::client::ClientDraft;
 use hostdesk_app::domains::{self, DnsSettings, RegistrantContact, RegistrarSettings};
 use hostdesk_app::orders::{self, OrderRequest};
 use hostdesk_app::provisioning::ServerOptions;
-use hostdesk_app::provisioning::{build_runner, ProvisioningConfig};
 use hostdesk_app::remote::dns::{PowerDns, PowerDnsConfig, RecordSet, Resolver};
-use hostdesk_app::runner::{RunReport, RunnerConfig, Until};
-use hostdesk_app::secrets::{MemoryStore, Secret, SecretStore};
+use hostdesk_app::runner::RunReport;
+use hostdesk_app::secrets::{MemoryStore, Secret};
 use hostdesk_app::servers::{self, ServerDraft};
 use hostdesk_app::{catalog, clients, settings, Clock, Workspace};
 use hostdesk_testkit::{FakeNamecheap, Fault, PebbleOptions, RealCaddy, RealPebble, RealPowerDns};
@@ -196,30 +197,7 @@ fn order(client: i64, domain: &str, mode: &str) -> OrderRequest {
 }
 
 async fn drain(e: &Env, wait_for_retries: bool) -> RunReport {
-    let secrets: Arc<dyn SecretStore> = e.secrets.clone();
-    let config = ProvisioningConfig {
-        http: hostdesk_app::remote::HttpConfig {
-            connect_timeout: Duration::from_millis(500),
-            request_timeout: Duration::from_millis(1500),
-        },
-        poll_interval: Duration::from_millis(10),
-        poll_budget: Duration::from_millis(500),
-        sandbox_delay_ms: Some(0..1),
-        ..Default::default()
-    };
-    let fast = RunnerConfig {
-        backoff_base: Duration::from_millis(5),
-        backoff_cap: Duration::from_millis(20),
-        ..Default::default()
-    };
-    let (runner, _p) = build_runner(&e.path, e.ws.clock(), secrets, fast, config).unwrap();
-    tokio::time::timeout(
-        Duration::from_secs(60),
-        runner.run(Until::Idle { wait_for_retries }, |_| {}),
-    )
-    .await
-    .expect("the queue drains")
-    .unwrap()
+    common::drain(&e.path, e.ws.clock(), e.secrets.clone(), wait_for_retries).await
 }
 
 /// Places the order and pays its invoice by transfer: the chain starts.

@@ -1,5 +1,7 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
@@ -7,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hostdesk_app::jobs::{self, JobSpec};
-use hostdesk_app::runner::{BoxFuture, JobCtx, JobError, JobHandler, Runner, RunnerConfig, Until};
+use hostdesk_app::runner::{BoxFuture, JobCtx, JobError, JobHandler, Runner, Until};
 use hostdesk_app::sandbox::{self, Sandbox};
 use hostdesk_app::{Clock, ErrorCode, Workspace};
 use serde_json::{json, Value};
@@ -17,14 +19,6 @@ fn spec(kind: &str, key: &str, payload: Value) -> JobSpec {
         kind: kind.into(),
         key: key.into(),
         payload,
-        ..Default::default()
-    }
-}
-
-fn fast() -> RunnerConfig {
-    RunnerConfig {
-        backoff_base: Duration::from_millis(2),
-        backoff_cap: Duration::from_millis(20),
         ..Default::default()
     }
 }
@@ -138,7 +132,7 @@ async fn retryable_failures_back_off_and_then_succeed_with_every_attempt_recorde
         fails: HashMap::from([("flaky".into(), (2, true))]),
         ..Default::default()
     });
-    let mut runner = Runner::new(&path, Clock::System, fast());
+    let mut runner = Runner::new(&path, Clock::System, common::fast_runner());
     runner.handle("work", h.clone());
     let report = drain(&runner).await;
     assert_eq!((report.succeeded, report.retried, report.dead), (1, 2, 0));
@@ -178,7 +172,7 @@ async fn a_job_is_dead_after_its_last_attempt_or_at_once_when_retrying_cannot_he
         fails: HashMap::from([("always".into(), (99, true)), ("fatal".into(), (99, false))]),
         ..Default::default()
     });
-    let mut runner = Runner::new(&path, Clock::System, fast());
+    let mut runner = Runner::new(&path, Clock::System, common::fast_runner());
     runner.handle("work", h.clone());
     drain(&runner).await;
     let a = jobs::show(&ws, always).unwrap();
@@ -193,7 +187,7 @@ async fn a_job_is_dead_after_its_last_attempt_or_at_once_when_retrying_cannot_he
     // staff retry: a fresh allowance, and it runs again
     jobs::retry(&mut ws, fatal).unwrap();
     let h2 = Arc::new(Scripted::default());
-    let mut runner = Runner::new(&path, Clock::System, fast());
+    let mut runner = Runner::new(&path, Clock::System, common::fast_runner());
     runner.handle("work", h2);
     drain(&runner).await;
     assert_eq!(jobs::show(&ws, fatal).unwrap().job.state, "succeeded");
@@ -224,7 +218,7 @@ async fn prerequisites_run_first_and_cancelling_cascades() {
     user.after = vec![site];
     let user = jobs::enqueue(&mut ws, &user).unwrap();
     // enqueued in the other order, the dependency still holds
-    let mut runner = Runner::new(&path, Clock::System, fast());
+    let mut runner = Runner::new(&path, Clock::System, common::fast_runner());
     Sandbox::open(&path, Clock::System, 0..1)
         .unwrap()
         .register(&mut runner);
@@ -262,7 +256,7 @@ async fn never_more_than_the_limit_runs_against_one_server() {
         sleep_ms: 5,
         ..Default::default()
     });
-    let mut config = fast();
+    let mut config = common::fast_runner();
     config.per_server = 4;
     config.per_server_overrides.insert(2, 1);
     let mut runner = Runner::new(&path, Clock::System, config);
@@ -289,11 +283,11 @@ async fn jobs_left_running_by_a_dead_runner_run_again_and_only_one_runner_runs_a
         sleep_ms: 50,
         ..Default::default()
     });
-    let mut runner = Runner::new(&path, Clock::System, fast());
+    let mut runner = Runner::new(&path, Clock::System, common::fast_runner());
     runner.handle("work", h.clone());
     let first = tokio::spawn(async move { drain(&runner).await });
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let second = Runner::new(&path, Clock::System, fast());
+    let second = Runner::new(&path, Clock::System, common::fast_runner());
     let err = second
         .run(
             Until::Idle {
@@ -343,7 +337,7 @@ async fn a_remote_id_is_saved_as_soon_as_known_and_reused_on_retry() {
         creates: AtomicUsize::new(0),
         seen: AtomicI64::new(0),
     });
-    let mut runner = Runner::new(&path, Clock::System, fast());
+    let mut runner = Runner::new(&path, Clock::System, common::fast_runner());
     runner.handle("create", h.clone());
     drain(&runner).await;
     assert_eq!(h.creates.load(Ordering::SeqCst), 1);
@@ -368,7 +362,7 @@ async fn the_sandbox_fails_at_its_configured_rate_and_the_queue_still_finishes_e
         )
         .unwrap();
     }
-    let mut runner = Runner::new(&path, Clock::System, fast());
+    let mut runner = Runner::new(&path, Clock::System, common::fast_runner());
     Sandbox::open(&path, Clock::System, 0..1)
         .unwrap()
         .register(&mut runner);
@@ -394,7 +388,7 @@ async fn until_idle_ends_when_the_rest_waits_on_a_dead_prerequisite() {
         fails: HashMap::from([("dies".into(), (99, false))]),
         ..Default::default()
     });
-    let mut runner = Runner::new(&path, Clock::System, fast());
+    let mut runner = Runner::new(&path, Clock::System, common::fast_runner());
     runner.handle("work", h);
     let report = drain(&runner).await; // times out (and fails) if the runner spins
     assert_eq!((report.dead, report.waiting), (1, 1));

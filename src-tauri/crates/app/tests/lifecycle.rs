@@ -5,9 +5,10 @@
 //! kept, on the sandbox's simulated server), restore of a chosen backup, and the same backups
 //! against the fake Aegir (hosting_saas `backup`, `backup-delete`, `restore`).
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use hostdesk_app::core::catalog::{PriceDraft, ProductDraft};
 use hostdesk_app::core::client::ClientDraft;
@@ -16,9 +17,9 @@ use hostdesk_app::core::term::TermPolicy;
 use hostdesk_app::lifecycle::backups::{self, BackupPolicyRequest};
 use hostdesk_app::lifecycle::{self, expiry};
 use hostdesk_app::orders::{self, OrderRequest};
-use hostdesk_app::provisioning::{self, build_runner, ProvisioningConfig, SiteAction};
-use hostdesk_app::runner::{RunReport, RunnerConfig, Until};
-use hostdesk_app::secrets::{MemoryStore, Secret, SecretStore};
+use hostdesk_app::provisioning::{self, SiteAction};
+use hostdesk_app::runner::RunReport;
+use hostdesk_app::secrets::{MemoryStore, Secret};
 use hostdesk_app::servers::{self, ServerDraft};
 use hostdesk_app::store::jobs as store_jobs;
 use hostdesk_app::{
@@ -124,35 +125,7 @@ fn order(e: &mut Env, client: i64, product: &str, domain: &str) -> orders::Place
 /// Runs the queue as of the workspace's clock until nothing is ready (mails wait: no SMTP
 /// server here, and under a fixed clock their retries are not waited for).
 async fn drain(e: &Env) -> RunReport {
-    let secrets: Arc<dyn SecretStore> = e.secrets.clone();
-    let config = ProvisioningConfig {
-        http: hostdesk_app::remote::HttpConfig {
-            connect_timeout: Duration::from_millis(500),
-            request_timeout: Duration::from_millis(1500),
-        },
-        poll_interval: Duration::from_millis(10),
-        poll_budget: Duration::from_millis(500),
-        sandbox_delay_ms: Some(0..1),
-        ..Default::default()
-    };
-    let runner_config = RunnerConfig {
-        backoff_base: Duration::from_millis(5),
-        backoff_cap: Duration::from_millis(20),
-        ..Default::default()
-    };
-    let (runner, _p) = build_runner(&e.path, e.ws.clock(), secrets, runner_config, config).unwrap();
-    tokio::time::timeout(
-        Duration::from_secs(60),
-        runner.run(
-            Until::Idle {
-                wait_for_retries: true,
-            },
-            |_| {},
-        ),
-    )
-    .await
-    .expect("the queue drains")
-    .unwrap()
+    common::drain(&e.path, e.ws.clock(), e.secrets.clone(), true).await
 }
 
 /// Mails wait for an SMTP server that is not there (and die once the clock moves past their

@@ -3,6 +3,8 @@
 //! aiosmtpd SMTP server (`pip install aiosmtpd`), and the templates. Secrets come from the
 //! in-memory store.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,7 +14,7 @@ use hostdesk_app::mail::{
     TemplateSource,
 };
 use hostdesk_app::provisioning::{build_runner, ProvisioningConfig};
-use hostdesk_app::runner::{RunReport, RunnerConfig, Until};
+use hostdesk_app::runner::{RunReport, Until};
 use hostdesk_app::secrets::{MemoryStore, Secret, SecretStore};
 use hostdesk_app::store::outbox::OutboxMail;
 use hostdesk_app::{AppError, Clock, ErrorCode, Workspace};
@@ -75,14 +77,6 @@ fn enqueue(ws: &mut Workspace, m: &OutgoingMail) -> mail::EnqueuedMail {
     ws.write(|tx, ctx| mail::enqueue(tx, m, &ctx.at)).unwrap()
 }
 
-fn fast() -> RunnerConfig {
-    RunnerConfig {
-        backoff_base: Duration::from_millis(5),
-        backoff_cap: Duration::from_millis(20),
-        ..Default::default()
-    }
-}
-
 /// Runs the queue until nothing is ready (and, with `wait`, no retry is scheduled).
 async fn drain(e: &Env, wait: bool) -> (RunReport, Vec<String>) {
     let secrets: Arc<dyn SecretStore> = e.secrets.clone();
@@ -90,7 +84,14 @@ async fn drain(e: &Env, wait: bool) -> (RunReport, Vec<String>) {
         sandbox_delay_ms: Some(0..1),
         ..Default::default()
     };
-    let (runner, _p) = build_runner(&e.path, Clock::System, secrets, fast(), config).unwrap();
+    let (runner, _p) = build_runner(
+        &e.path,
+        Clock::System,
+        secrets,
+        common::fast_runner(),
+        config,
+    )
+    .unwrap();
     let log = Mutex::new(Vec::new());
     let report = tokio::time::timeout(
         Duration::from_secs(60),

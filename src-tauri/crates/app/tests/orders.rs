@@ -4,9 +4,11 @@
 //! (PyPI) for the mail, and the sandbox server for step-by-step failures. Also the price preview,
 //! plan changes and cancellation, and dunning.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hostdesk_app::access::{self, TrackerDraft};
@@ -22,10 +24,9 @@ use hostdesk_app::core::catalog::{
 use hostdesk_app::core::client::ClientDraft;
 use hostdesk_app::mail::{smtp, Security, SmtpSettingsInput};
 use hostdesk_app::orders::{self, OrderRequest};
-use hostdesk_app::provisioning::{build_runner, ProvisioningConfig};
 use hostdesk_app::remote::{install_crypto_provider, PaymentToken};
-use hostdesk_app::runner::{RunReport, RunnerConfig, Until};
-use hostdesk_app::secrets::{MemoryStore, Secret, SecretStore};
+use hostdesk_app::runner::RunReport;
+use hostdesk_app::secrets::{MemoryStore, Secret};
 use hostdesk_app::servers::{self, ServerDraft};
 use hostdesk_app::{catalog, clients, settings, Clock, ErrorCode, Workspace};
 use hostdesk_testkit::{FakeAegir, FakeAuthnet, FakeRedmine, Fault, LocalStripe, RealSmtp};
@@ -286,53 +287,13 @@ async fn authnet_for(e: &mut Env, fake: &FakeAuthnet, client_id: i64) {
     .unwrap();
 }
 
-fn fast() -> RunnerConfig {
-    RunnerConfig {
-        backoff_base: Duration::from_millis(5),
-        backoff_cap: Duration::from_millis(20),
-        ..Default::default()
-    }
-}
-
 async fn drain(e: &Env) -> RunReport {
     drain_at(e, Clock::System).await
 }
 
 /// Runs the queue on `clock` (jobs queued under a moved clock are due by that clock).
 async fn drain_at(e: &Env, clock: Clock) -> RunReport {
-    let secrets: Arc<dyn SecretStore> = e.secrets.clone();
-    let config = ProvisioningConfig {
-        http: hostdesk_app::remote::HttpConfig {
-            connect_timeout: Duration::from_millis(500),
-            request_timeout: Duration::from_millis(1500),
-        },
-        poll_interval: Duration::from_millis(10),
-        poll_budget: Duration::from_millis(500),
-        sandbox_delay_ms: Some(0..1),
-        ..Default::default()
-    };
-    let (runner, _p) = build_runner(&e.path, clock, secrets, fast(), config).unwrap();
-    let log = Mutex::new(Vec::new());
-    let r = tokio::time::timeout(
-        Duration::from_secs(90),
-        runner.run(
-            Until::Idle {
-                wait_for_retries: true,
-            },
-            |ev| {
-                log.lock()
-                    .unwrap()
-                    .push(format!("{:?} {ev:?}", std::time::Instant::now()))
-            },
-        ),
-    )
-    .await
-    .expect("the queue drains")
-    .unwrap();
-    if std::env::var_os("SHOW_LOG").is_some() {
-        eprintln!("{:#?}", log.lock().unwrap());
-    }
-    r
+    common::drain(&e.path, clock, e.secrets.clone(), true).await
 }
 
 fn request(client_id: i64, domain: &str, pay: &str) -> OrderRequest {

@@ -3,6 +3,8 @@
 //! handler, the drivers, against FakeAegir / FakeWhm (fault injection, request counts) and a
 //! real Caddy. Secrets come from the in-memory store.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,7 +15,7 @@ use hostdesk_app::provisioning::{
     self, build_runner, ProvisioningConfig, ServerOptions, SiteAction, SiteQuery,
 };
 use hostdesk_app::remote::{install_crypto_provider, HttpConfig};
-use hostdesk_app::runner::{RunReport, RunnerConfig, Until};
+use hostdesk_app::runner::{RunReport, Until};
 use hostdesk_app::secrets::{MemoryStore, Secret, SecretStore};
 use hostdesk_app::servers::{self, ServerDraft, ServerHealth};
 use hostdesk_app::store::jobs::Job;
@@ -131,18 +133,17 @@ fn prov() -> ProvisioningConfig {
     }
 }
 
-fn fast() -> RunnerConfig {
-    RunnerConfig {
-        backoff_base: Duration::from_millis(5),
-        backoff_cap: Duration::from_millis(20),
-        ..Default::default()
-    }
-}
-
 /// Runs the queue until nothing is left to do; returns the report and the event log.
 async fn drain(e: &Env, config: ProvisioningConfig) -> (RunReport, Vec<String>) {
     let secrets: Arc<dyn SecretStore> = e.secrets.clone();
-    let (runner, _p) = build_runner(&e.path, Clock::System, secrets, fast(), config).unwrap();
+    let (runner, _p) = build_runner(
+        &e.path,
+        Clock::System,
+        secrets,
+        common::fast_runner(),
+        config,
+    )
+    .unwrap();
     let log = Mutex::new(Vec::new());
     let report = tokio::time::timeout(
         Duration::from_secs(60),
@@ -269,7 +270,7 @@ async fn sandbox_servers_take_the_same_site_jobs_and_say_they_are_simulated() {
         &[link],
         provisioning::WaitOptions {
             timeout: Duration::from_secs(20),
-            runner: fast(),
+            runner: common::fast_runner(),
             provisioning: prov(),
         },
         |_| {},
@@ -666,7 +667,14 @@ async fn an_offline_server_keeps_its_jobs_queued_and_they_drain_when_it_answers(
         .collect();
     // Run a while against the dead server: many attempts, none dead.
     let secrets: Arc<dyn SecretStore> = e.secrets.clone();
-    let (runner, _p) = build_runner(&e.path, Clock::System, secrets, fast(), prov()).unwrap();
+    let (runner, _p) = build_runner(
+        &e.path,
+        Clock::System,
+        secrets,
+        common::fast_runner(),
+        prov(),
+    )
+    .unwrap();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(700)).await;

@@ -4,6 +4,8 @@
 //! enforcement of the site quota with and without a staff override, limits pushed to the WHM
 //! fake once per change, alerts and their mails, and the sandbox's simulated usage.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -15,12 +17,10 @@ use hostdesk_app::billing::{invoices, usage as billing_usage};
 use hostdesk_app::core::catalog::{ChoiceDraft, OptionDraft, PriceDraft, ProductDraft, QuotaValue};
 use hostdesk_app::core::client::ClientDraft;
 use hostdesk_app::orders::{self, OrderRequest};
-use hostdesk_app::provisioning::{
-    self, build_runner, ProvisioningConfig, ServerOptions, SiteAction,
-};
-use hostdesk_app::remote::{install_crypto_provider, HttpConfig};
-use hostdesk_app::runner::{RunReport, RunnerConfig, Until};
-use hostdesk_app::secrets::{MemoryStore, Secret, SecretStore};
+use hostdesk_app::provisioning::{self, ServerOptions, SiteAction};
+use hostdesk_app::remote::install_crypto_provider;
+use hostdesk_app::runner::RunReport;
+use hostdesk_app::secrets::{MemoryStore, Secret};
 use hostdesk_app::servers::{self, ServerDraft};
 use hostdesk_app::store::subscriptions::{self as subs, NewSubscription};
 use hostdesk_app::usage::{self, alerts, collect, quota};
@@ -63,35 +63,7 @@ fn at(e: &mut Env, now: &str) -> Clock {
 
 /// Runs the queue on `clock` until nothing is ready (retries are not waited for).
 async fn drain(e: &Env, clock: Clock) -> RunReport {
-    let secrets: Arc<dyn SecretStore> = e.secrets.clone();
-    let config = ProvisioningConfig {
-        http: HttpConfig {
-            connect_timeout: Duration::from_millis(500),
-            request_timeout: Duration::from_millis(1500),
-        },
-        poll_interval: Duration::from_millis(10),
-        poll_budget: Duration::from_millis(400),
-        sandbox_delay_ms: Some(0..1),
-        ..Default::default()
-    };
-    let runner_config = RunnerConfig {
-        backoff_base: Duration::from_millis(5),
-        backoff_cap: Duration::from_millis(20),
-        ..Default::default()
-    };
-    let (runner, _p) = build_runner(&e.path, clock, secrets, runner_config, config).unwrap();
-    tokio::time::timeout(
-        Duration::from_secs(60),
-        runner.run(
-            Until::Idle {
-                wait_for_retries: false,
-            },
-            |_| {},
-        ),
-    )
-    .await
-    .expect("the queue drains")
-    .unwrap()
+    common::drain(&e.path, clock, e.secrets.clone(), false).await
 }
 
 /// Queues a collection of every server now and runs it.

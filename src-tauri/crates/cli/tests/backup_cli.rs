@@ -3,40 +3,29 @@
 //! `product trial` as a script sees them, in the demo workspace (its simulated sandbox server
 //! backs the sites up) with the sandbox test clock.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
 fn hostdesk(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hostdesk"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("HOSTDESK_DB")
-        .env("HOSTDESK_SECRETS", "env")
-        .output()
-        .unwrap()
+    common::hostdesk_run(db, args, &[("HOSTDESK_SECRETS", "env")], &[], None)
 }
 
 fn json(db: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = hostdesk(db, &all);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::ok_json(
+        &hostdesk(db, &common::with_json(args)),
+        &format!("{args:?}"),
+    )
 }
 
 fn error(db: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = hostdesk(db, &all);
-    assert!(!out.status.success(), "{args:?} should fail");
-    serde_json::from_slice(&out.stderr).unwrap()
+    common::err_json(
+        &hostdesk(db, &common::with_json(args)),
+        &format!("{args:?}"),
+    )
 }
 
 fn run_jobs(db: &Path) {

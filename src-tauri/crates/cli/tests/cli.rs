@@ -1,6 +1,8 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 //! The `hostdesk` binary as a script or cron job sees it.
 
+mod common;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -8,25 +10,14 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 fn hostdesk(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hostdesk"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("HOSTDESK_DB")
-        .output()
-        .unwrap()
+    common::hostdesk_run(db, args, &[], &[], None)
 }
 
 fn json(db: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = hostdesk(db, &all);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::ok_json(
+        &hostdesk(db, &common::with_json(args)),
+        &format!("{args:?}"),
+    )
 }
 
 #[test]

@@ -2,34 +2,27 @@
 //! `hostdesk domain check|register|list|show|expiring|registrar|dns` as a script sees them,
 //! against the faithful Namecheap fake; keys from the environment (`HOSTDESK_SECRETS=env`).
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use hostdesk_testkit::FakeNamecheap;
 use serde_json::Value;
 
 fn hostdesk(db: &Path, key: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hostdesk"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("HOSTDESK_DB")
-        .env("HOSTDESK_SECRETS", "env")
-        .env("HOSTDESK_TOKEN_REGISTRAR_NAMECHEAP", key)
-        .output()
-        .unwrap()
+    let env = [
+        ("HOSTDESK_SECRETS", "env"),
+        ("HOSTDESK_TOKEN_REGISTRAR_NAMECHEAP", key),
+    ];
+    common::hostdesk_run(db, args, &env, &[], None)
 }
 
 fn json(db: &Path, key: &str, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = hostdesk(db, key, &all);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::ok_json(
+        &hostdesk(db, key, &common::with_json(args)),
+        &format!("{args:?}"),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,9 +11,10 @@
 //!
 //! Without a keyring every test here FAILS (it never skips): the first one says what to do.
 
-use std::io::Write;
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use hostdesk_app::secrets::{KeyringStore, Secret, SecretStore};
 use hostdesk_testkit::FakeWhm;
@@ -69,26 +70,7 @@ fn the_keyring_store_round_trips_through_the_real_secret_service() {
 }
 
 fn hostdesk(db: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hostdesk"));
-    cmd.arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("HOSTDESK_DB")
-        .env_remove("HOSTDESK_SECRETS")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    {
-        let mut i = child.stdin.take().unwrap();
-        if let Some(s) = stdin {
-            i.write_all(s.as_bytes()).unwrap();
-        }
-    }
-    child.wait_with_output().unwrap()
+    common::hostdesk_run(db, args, env, &["HOSTDESK_SECRETS"], stdin)
 }
 
 fn ok(out: &Output, what: &str) -> Value {

@@ -3,8 +3,10 @@
 //! Secrets come from the environment store (`HOSTDESK_SECRETS=env`), which reads the SMTP
 //! password from `HOSTDESK_SMTP_PASSWORD`.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use hostdesk_testkit::{RealSmtp, SmtpOptions};
@@ -13,27 +15,23 @@ use serde_json::Value;
 const PASSWORD: &str = "cli-smtp-secret-7d1e";
 
 fn hostdesk(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hostdesk"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("HOSTDESK_DB")
-        .env("HOSTDESK_SECRETS", "env")
-        .env("HOSTDESK_SMTP_PASSWORD", PASSWORD)
-        .output()
-        .unwrap()
+    common::hostdesk_run(
+        db,
+        args,
+        &[
+            ("HOSTDESK_SECRETS", "env"),
+            ("HOSTDESK_SMTP_PASSWORD", PASSWORD),
+        ],
+        &[],
+        None,
+    )
 }
 
 fn json(db: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = hostdesk(db, &all);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::ok_json(
+        &hostdesk(db, &common::with_json(args)),
+        &format!("{args:?}"),
+    )
 }
 
 #[test]

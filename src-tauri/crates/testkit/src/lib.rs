@@ -21,6 +21,7 @@ pub mod drivers;
 pub mod localstripe;
 pub mod pebble;
 pub mod powerdns;
+mod process;
 pub mod redmine;
 pub mod registrar;
 pub mod server;

@@ -23,13 +23,13 @@
 //!   card problems;
 //! - the `Idempotency-Key` header is ignored: the same key twice makes two objects.
 
-use std::io::Read;
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hostdesk_remote::{RemoteError, Secret, StripeConfig, StripeGateway};
+
+use crate::process;
 
 /// What to tell someone whose machine has no localstripe.
 pub const LOCALSTRIPE_MISSING: &str = "the localstripe server was not found: run `pip install localstripe` (or set HOSTDESK_LOCALSTRIPE=/path/to/localstripe)";
@@ -101,7 +101,7 @@ impl LocalStripe {
     /// Starts this localstripe executable.
     pub fn try_start_with(binary: &Path) -> Result<LocalStripe, String> {
         let dir = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
-        let port = free_port()?;
+        let port = process::free_port()?;
         let log = std::fs::File::create(dir.path().join("localstripe.log"))
             .map_err(|e| format!("log file: {e}"))?;
         let log2 = log.try_clone().map_err(|e| format!("log file: {e}"))?;
@@ -137,31 +137,8 @@ impl LocalStripe {
     }
 
     fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
-                    "localstripe exited ({status}) at start: {}",
-                    self.log()
-                ));
-            }
-            let up = TcpStream::connect_timeout(
-                &SocketAddr::from(([127, 0, 0, 1], self.port)),
-                Duration::from_millis(200),
-            )
-            .is_ok();
-            if up {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "localstripe did not listen on port {} within {limit:?}: {}",
-                    self.port,
-                    self.log()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let log = self.dir.path().join("localstripe.log");
+        process::wait_listening(&mut self.child, "localstripe", &[self.port], limit, &log)
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -186,11 +163,7 @@ impl LocalStripe {
 
     /// What localstripe wrote to its log so far (one access line per request).
     pub fn log(&self) -> String {
-        let mut s = String::new();
-        if let Ok(mut f) = std::fs::File::open(self.dir.path().join("localstripe.log")) {
-            let _ = f.read_to_string(&mut s);
-        }
-        s
+        process::read_log(&self.dir.path().join("localstripe.log"))
     }
 }
 
@@ -199,9 +172,4 @@ impl Drop for LocalStripe {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> Result<u16, String> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("free port: {e}"))?;
-    Ok(l.local_addr().map_err(|e| e.to_string())?.port())
 }

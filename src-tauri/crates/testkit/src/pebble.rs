@@ -11,13 +11,14 @@
 //! through [`PebbleOptions::dns_server`] and checks HTTP-01 on [`PebbleOptions::http_port`] and
 //! TLS-ALPN-01 on [`PebbleOptions::tls_port`] of the address it finds.
 
-use std::io::Read;
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
+
+use crate::process;
 
 /// What to tell someone whose machine has no pebble (or no openssl to make its certificate).
 pub const PEBBLE_MISSING: &str =
@@ -41,11 +42,6 @@ pub struct RealPebble {
     acme_port: u16,
     mgmt_port: u16,
     dir: tempfile::TempDir,
-}
-
-fn free_port() -> Result<u16, String> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("free port: {e}"))?;
-    Ok(l.local_addr().map_err(|e| e.to_string())?.port())
 }
 
 fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
@@ -153,10 +149,10 @@ impl RealPebble {
         }
         let dir = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
         make_test_ca(dir.path(), &["localhost", "127.0.0.1"])?;
-        let acme_port = free_port()?;
-        let mut mgmt_port = free_port()?;
+        let acme_port = process::free_port()?;
+        let mut mgmt_port = process::free_port()?;
         while mgmt_port == acme_port {
-            mgmt_port = free_port()?;
+            mgmt_port = process::free_port()?;
         }
         let config = json!({"pebble": {
             "listenAddress": format!("127.0.0.1:{acme_port}"),
@@ -210,29 +206,9 @@ impl RealPebble {
     }
 
     fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!("pebble exited ({status}) at start: {}", self.log()));
-            }
-            let up = |port: u16| {
-                TcpStream::connect_timeout(
-                    &SocketAddr::from(([127, 0, 0, 1], port)),
-                    Duration::from_millis(200),
-                )
-                .is_ok()
-            };
-            if up(self.acme_port) && up(self.mgmt_port) {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "pebble did not listen within {limit:?}: {}",
-                    self.log()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let log = self.dir.path().join("pebble.log");
+        let ports = [self.acme_port, self.mgmt_port];
+        process::wait_listening(&mut self.child, "pebble", &ports, limit, &log)
     }
 
     /// The ACME directory: `https://127.0.0.1:PORT/dir`.
@@ -272,11 +248,7 @@ impl RealPebble {
 
     /// What pebble wrote to its log so far.
     pub fn log(&self) -> String {
-        let mut s = String::new();
-        if let Ok(mut f) = std::fs::File::open(self.dir.path().join("pebble.log")) {
-            let _ = f.read_to_string(&mut s);
-        }
-        s
+        process::read_log(&self.dir.path().join("pebble.log"))
     }
 }
 

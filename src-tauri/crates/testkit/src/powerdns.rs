@@ -2,11 +2,12 @@
 //! `pdns-backend-sqlite3`), on free loopback ports, with its HTTP API on, its data in a
 //! temporary SQLite file, stopped on drop.
 
-use std::io::Read;
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::process;
 
 /// What to tell someone whose machine has no PowerDNS.
 pub const PDNS_MISSING: &str =
@@ -130,35 +131,9 @@ impl RealPowerDns {
     }
 
     fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
-                    "pdns_server exited ({status}) at start: {}",
-                    self.log()
-                ));
-            }
-            let up = TcpStream::connect_timeout(
-                &SocketAddr::from(([127, 0, 0, 1], self.api_port)),
-                Duration::from_millis(200),
-            )
-            .is_ok()
-                && TcpStream::connect_timeout(
-                    &SocketAddr::from(([127, 0, 0, 1], self.dns_port)),
-                    Duration::from_millis(200),
-                )
-                .is_ok();
-            if up {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "pdns_server did not listen within {limit:?}: {}",
-                    self.log()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let log = self.dir.path().join("pdns.log");
+        let ports = [self.api_port, self.dns_port];
+        process::wait_listening(&mut self.child, "pdns_server", &ports, limit, &log)
     }
 
     /// `http://127.0.0.1:PORT` of the HTTP API (the client adds `/api/v1/servers/localhost`).
@@ -181,11 +156,7 @@ impl RealPowerDns {
 
     /// What PowerDNS wrote to its log so far.
     pub fn log(&self) -> String {
-        let mut s = String::new();
-        if let Ok(mut f) = std::fs::File::open(self.dir.path().join("pdns.log")) {
-            let _ = f.read_to_string(&mut s);
-        }
-        s
+        process::read_log(&self.dir.path().join("pdns.log"))
     }
 }
 

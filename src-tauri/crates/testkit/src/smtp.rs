@@ -12,12 +12,13 @@
 //! `HOSTDESK_PYTHON` names another Python than `python3`.
 
 use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+
+use crate::process;
 
 /// What to tell someone whose machine has no aiosmtpd.
 pub const SMTP_MISSING: &str =
@@ -85,7 +86,7 @@ fn python() -> PathBuf {
 impl RealSmtp {
     /// A port nothing listens on right now.
     pub fn free_port() -> u16 {
-        free_port().unwrap_or(0)
+        process::free_port().unwrap_or(0)
     }
 
     /// Whether aiosmtpd can be imported, else why not (including [`SMTP_MISSING`]).
@@ -110,7 +111,7 @@ impl RealSmtp {
         std::fs::write(&script, SCRIPT).map_err(|e| format!("script: {e}"))?;
         let port = match options.port {
             Some(p) => p,
-            None => free_port()?,
+            None => process::free_port()?,
         };
         let log = std::fs::File::create(dir.path().join("smtp.log"))
             .map_err(|e| format!("log file: {e}"))?;
@@ -152,36 +153,13 @@ impl RealSmtp {
     }
 
     fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
-        let deadline = Instant::now() + limit;
         // The script prints "ready" once aiosmtpd listens.
         if let Some(out) = self.child.stdout.take() {
             let mut line = String::new();
             let _ = BufReader::new(out).read_line(&mut line);
         }
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
-                    "aiosmtpd exited ({status}) at start: {}",
-                    self.log()
-                ));
-            }
-            let up = TcpStream::connect_timeout(
-                &SocketAddr::from(([127, 0, 0, 1], self.port)),
-                Duration::from_millis(200),
-            )
-            .is_ok();
-            if up {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "aiosmtpd did not listen on port {} within {limit:?}: {}",
-                    self.port,
-                    self.log()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let log = self.dir.path().join("smtp.log");
+        process::wait_listening(&mut self.child, "aiosmtpd", &[self.port], limit, &log)
     }
 
     pub fn port(&self) -> u16 {
@@ -218,7 +196,7 @@ impl RealSmtp {
 
     /// What aiosmtpd wrote to stderr so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("smtp.log")).unwrap_or_default()
+        process::read_log(&self.dir.path().join("smtp.log"))
     }
 }
 
@@ -227,9 +205,4 @@ impl Drop for RealSmtp {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> Result<u16, String> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("free port: {e}"))?;
-    Ok(l.local_addr().map_err(|e| e.to_string())?.port())
 }

@@ -35,7 +35,7 @@ pub(super) fn verify_message(name: &str, expected: Option<&str>, found: &[String
 pub(super) async fn zone(h: &DomainJobs, job: &JobCtx) -> std::result::Result<Value, JobError> {
     let id = id_of(job, "domainId")?;
     let secrets = h.secrets();
-    let http = h.http.clone();
+    let http = h.env.config.http.clone();
     let s2 = secrets.clone();
     let http2 = http.clone();
     let (d, pdns, ns, ip) = h
@@ -111,7 +111,7 @@ pub(super) async fn zone(h: &DomainJobs, job: &JobCtx) -> std::result::Result<Va
             pointed = true;
         }
     }
-    let (zone_id, at, ip2) = (out.zone.id.clone(), h.clock.stamp(), ip.clone());
+    let (zone_id, at, ip2) = (out.zone.id.clone(), h.env.clock.stamp(), ip.clone());
     h.with_ws(move |ws| Ok(store::set_zone(ws.conn(), id, &zone_id, Some(&ip2), &at)?))
         .await?;
     Ok(json!({
@@ -151,7 +151,7 @@ pub(super) async fn verify(h: &DomainJobs, job: &JobCtx) -> std::result::Result<
     if let Some(e) = lookup_error {
         message = format!("{message} (lookup: {e})");
     }
-    let at = h.clock.stamp();
+    let at = h.env.clock.stamp();
     if found.contains(&expected) {
         h.with_ws(move |ws| {
             ws.write(|tx, ctx| {
@@ -176,11 +176,12 @@ pub(super) async fn verify(h: &DomainJobs, job: &JobCtx) -> std::result::Result<
         .and_then(Value::as_str)
         .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
         .map(|t| t.with_timezone(&chrono::Utc))
-        .unwrap_or_else(|| h.clock.now());
+        .unwrap_or_else(|| h.env.clock.now());
     if job.result.get("waitingSince").is_none() {
-        job.save(json!({ "waitingSince": h.clock.stamp() })).await?;
+        job.save(json!({ "waitingSince": h.env.clock.stamp() }))
+            .await?;
     }
-    let waited = (h.clock.now() - since).to_std().unwrap_or_default();
+    let waited = (h.env.clock.now() - since).to_std().unwrap_or_default();
     let msg2 = message.clone();
     let job_id = job.id;
     let patient = waited < VERIFY_PATIENCE;

@@ -3,29 +3,23 @@
 //! server without holding the database.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use hostdesk_remote::{HostingDriver, HttpConfig, RemoteError};
+use hostdesk_remote::RemoteError;
 use serde_json::Value;
 
 use super::{dns, register as reg, ssl, KINDS};
-use crate::provisioning::{job_driver, ProvisioningConfig};
+use crate::job_env::JobEnv;
+use crate::provisioning::ProvisioningConfig;
 use crate::runner::{BoxFuture, JobCtx, JobError, JobHandler, Runner};
 use crate::secrets::SecretStore;
 use crate::{Clock, Result, Workspace};
-use hostdesk_store::servers::Server;
 
 /// Runs `domain.*`, `dns.zone` and `ssl.*` jobs. One per runner; cheap to share.
 pub struct DomainJobs {
     pub(super) ws: Arc<Mutex<Workspace>>,
-    pub(super) secrets: Arc<dyn SecretStore>,
-    pub(super) http: HttpConfig,
-    pub(super) clock: Clock,
-    /// For the hosting drivers of `ssl.set` on Aegir and WHM.
-    pub(super) path: PathBuf,
-    pub(super) config: ProvisioningConfig,
-    pub(super) sandbox_delay: Range<u64>,
+    pub(super) env: JobEnv,
 }
 
 /// Registers the handler for every kind this module runs.
@@ -39,12 +33,7 @@ pub fn register(
 ) -> Result<Arc<DomainJobs>> {
     let h = Arc::new(DomainJobs {
         ws: Arc::new(Mutex::new(Workspace::open(path, clock)?)),
-        secrets,
-        http: config.http.clone(),
-        clock,
-        path: path.to_owned(),
-        config: config.clone(),
-        sandbox_delay,
+        env: JobEnv::new(path, clock, secrets, config, sandbox_delay),
     });
     for k in KINDS {
         runner.handle(k, h.clone());
@@ -71,21 +60,7 @@ impl DomainJobs {
     }
 
     pub(super) fn secrets(&self) -> Arc<dyn SecretStore> {
-        self.secrets.clone()
-    }
-
-    pub(super) fn hosting_driver(
-        &self,
-        server: &Server,
-    ) -> std::result::Result<Arc<dyn HostingDriver>, JobError> {
-        job_driver(
-            server,
-            &*self.secrets,
-            &self.config,
-            &self.path,
-            self.clock,
-            self.sandbox_delay.clone(),
-        )
+        self.env.secrets.clone()
     }
 
     async fn run_job(&self, job: &JobCtx) -> std::result::Result<Value, JobError> {

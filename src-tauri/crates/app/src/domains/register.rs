@@ -149,7 +149,7 @@ async fn taken(
 pub(super) async fn register(h: &DomainJobs, job: &JobCtx) -> std::result::Result<Value, JobError> {
     let id = id_of(job, "domainId")?;
     let secrets = h.secrets();
-    let http = h.http.clone();
+    let http = h.env.config.http.clone();
     let (d, registrar, contact) = h
         .with_ws(move |ws| {
             let d = store::get(ws.conn(), id)?;
@@ -172,12 +172,12 @@ pub(super) async fn register(h: &DomainJobs, job: &JobCtx) -> std::result::Resul
         _ => {}
     }
     let name = d.name.clone();
-    let today = h.clock.now().date_naive();
+    let today = h.env.clock.now().date_naive();
     let record = |registrar_id: String,
                   cost: Option<(i64, String)>,
                   registered: Option<String>,
                   expires: Option<String>| {
-        let at = h.clock.stamp();
+        let at = h.env.clock.stamp();
         h.with_ws(move |ws| {
             ws.write(|tx, ctx| {
                 store::set_registered(
@@ -291,7 +291,7 @@ pub(super) async fn register(h: &DomainJobs, job: &JobCtx) -> std::result::Resul
         }
         Err(e) => {
             let why = e.to_string();
-            let at = h.clock.stamp();
+            let at = h.env.clock.stamp();
             let _ = h
                 .with_ws(move |ws| Ok(store::set_state(ws.conn(), id, "pending", Some(&why), &at)?))
                 .await;
@@ -303,7 +303,7 @@ pub(super) async fn register(h: &DomainJobs, job: &JobCtx) -> std::result::Resul
 pub(super) async fn renew(h: &DomainJobs, job: &JobCtx) -> std::result::Result<Value, JobError> {
     let id = id_of(job, "domainId")?;
     let secrets = h.secrets();
-    let http = h.http.clone();
+    let http = h.env.config.http.clone();
     let (d, registrar) = h
         .with_ws(move |ws| {
             let d = store::get(ws.conn(), id)?;
@@ -327,7 +327,7 @@ pub(super) async fn renew(h: &DomainJobs, job: &JobCtx) -> std::result::Result<V
     };
     if info.expires_on.is_some() && info.expires_on > before {
         let to = info.expires_on.clone().unwrap_or_default();
-        let at = h.clock.stamp();
+        let at = h.env.clock.stamp();
         let t2 = to.clone();
         h.with_ws(move |ws| Ok(store::set_expiry(ws.conn(), id, &t2, &at)?))
             .await?;
@@ -348,7 +348,7 @@ pub(super) async fn renew(h: &DomainJobs, job: &JobCtx) -> std::result::Result<V
             .unwrap_or_default(),
     };
     job.save(json!({ "renewedTo": to })).await?;
-    let at = h.clock.stamp();
+    let at = h.env.clock.stamp();
     let t2 = to.clone();
     h.with_ws(move |ws| {
         ws.write(|tx, ctx| {

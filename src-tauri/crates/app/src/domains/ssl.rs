@@ -122,7 +122,7 @@ fn caddy(server: &Server, h: &DomainJobs) -> std::result::Result<CaddyDriver, Jo
     };
     let mut c = CaddyConfig::new(&server.base_url, name)
         .map_err(|e| JobError::fatal(format!("server {}: {e}", server.name)))?;
-    c.http = h.http.clone();
+    c.http = h.env.config.http.clone();
     CaddyDriver::new(c).map_err(|e| JobError::fatal(e.to_string()))
 }
 
@@ -167,7 +167,7 @@ pub(super) async fn set(h: &DomainJobs, job: &JobCtx) -> std::result::Result<Val
             ))
         })
         .await?;
-    let at = h.clock.stamp();
+    let at = h.env.clock.stamp();
     let note = match server.kind.as_str() {
         "caddy" => {
             let tls = match (cert.level.as_str(), chain, key) {
@@ -192,7 +192,7 @@ pub(super) async fn set(h: &DomainJobs, job: &JobCtx) -> std::result::Result<Val
         // The server's own SSL service through its API: Aegir's hosting_https, WHM's AutoSSL
         // and installssl. ssl.check then reads what the site serves.
         kind => {
-            let driver = h.hosting_driver(&server)?;
+            let driver = h.env.driver(&server)?;
             let setting = match (cert.level.as_str(), chain, key) {
                 ("automatic", _, _) => CertificateSetting::Automatic,
                 ("bundled", Some(certificate_pem), Some(key_pem)) => CertificateSetting::Bundled {
@@ -309,30 +309,31 @@ pub(super) async fn check(h: &DomainJobs, job: &JobCtx) -> std::result::Result<V
     if server.kind == "sandbox" {
         return Ok(json!({ "domain": cert.domain, "simulated": true, "notAfter": cert.not_after }));
     }
-    let at = h.clock.stamp();
+    let at = h.env.clock.stamp();
     let addr = site_addr(&server, &cert.domain, &resolver).await?;
-    let served = match served_certificate(addr, &cert.domain, roots.as_deref(), &h.http).await {
-        Ok(s) => s,
-        Err(e) => {
-            let why = format!("reading the certificate of {} at {addr}: {e}", cert.domain);
-            let (w2, a2) = (why.clone(), at.clone());
-            h.with_ws(move |ws| {
-                Ok(store::set_certificate_state(
-                    ws.conn(),
-                    id,
-                    "failed",
-                    Some(&w2),
-                    &a2,
-                )?)
-            })
-            .await?;
-            return Err(JobError {
-                message: why,
-                retryable: e.is_retryable(),
-            });
-        }
-    };
-    let alarm = (h.clock.now() + chrono::Duration::days(CERT_RENEWAL_ALARM_DAYS))
+    let served =
+        match served_certificate(addr, &cert.domain, roots.as_deref(), &h.env.config.http).await {
+            Ok(s) => s,
+            Err(e) => {
+                let why = format!("reading the certificate of {} at {addr}: {e}", cert.domain);
+                let (w2, a2) = (why.clone(), at.clone());
+                h.with_ws(move |ws| {
+                    Ok(store::set_certificate_state(
+                        ws.conn(),
+                        id,
+                        "failed",
+                        Some(&w2),
+                        &a2,
+                    )?)
+                })
+                .await?;
+                return Err(JobError {
+                    message: why,
+                    retryable: e.is_retryable(),
+                });
+            }
+        };
+    let alarm = (h.env.clock.now() + chrono::Duration::days(CERT_RENEWAL_ALARM_DAYS))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let problem = if !served.covers(&cert.domain) {
         Some(format!(

@@ -16,7 +16,7 @@
 //! that does not use up an attempt; the next attempt waits for the saved task.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use hostdesk_remote::{
@@ -28,7 +28,8 @@ use hostdesk_store::servers::{self as store_servers, Server, SiteRow};
 use hostdesk_store::{Connection, Store, StoreError};
 use serde_json::{json, Value};
 
-use crate::provisioning::{job_driver, ProvisioningConfig};
+use crate::job_env::JobEnv;
+use crate::provisioning::ProvisioningConfig;
 use crate::runner::{BoxFuture, JobCtx, JobError, JobHandler, Runner};
 use crate::secrets::SecretStore;
 use crate::{Clock, Result};
@@ -53,11 +54,7 @@ fn stamp_of(unix: i64) -> Option<String> {
 
 /// Runs the backup job kinds. One per runner.
 pub struct BackupJobs {
-    path: PathBuf,
-    clock: Clock,
-    secrets: Arc<dyn SecretStore>,
-    config: ProvisioningConfig,
-    sandbox_delay: Range<u64>,
+    env: JobEnv,
     store: Arc<Mutex<Store>>,
 }
 
@@ -76,11 +73,7 @@ impl BackupJobs {
         sandbox_delay: Range<u64>,
     ) -> Result<Arc<BackupJobs>> {
         Ok(Arc::new(BackupJobs {
-            path: path.to_path_buf(),
-            clock,
-            secrets,
-            config: config.clone(),
-            sandbox_delay,
+            env: JobEnv::new(path, clock, secrets, config, sandbox_delay),
             store: Arc::new(Mutex::new(Store::open(path)?)),
         }))
     }
@@ -140,14 +133,7 @@ impl BackupJobs {
     }
 
     fn driver(&self, server: &Server) -> std::result::Result<Arc<dyn HostingDriver>, JobError> {
-        job_driver(
-            server,
-            &*self.secrets,
-            &self.config,
-            &self.path,
-            self.clock,
-            self.sandbox_delay.clone(),
-        )
+        self.env.driver(server)
     }
 
     async fn run_job(&self, job: &JobCtx) -> std::result::Result<Value, JobError> {
@@ -300,7 +286,7 @@ impl BackupJobs {
                 });
             }
         }
-        let now = self.clock.stamp();
+        let now = self.env.clock.stamp();
         let (rid, taken, size) = match &found {
             Some(f) => (
                 Some(f.backup_id.clone()),
@@ -361,7 +347,7 @@ impl BackupJobs {
                 c.already
             }
         };
-        let (id, at) = (b.id, self.clock.stamp());
+        let (id, at) = (b.id, self.env.clock.stamp());
         self.db(move |c| store_backups::mark_deleted(c, id, &at))
             .await?;
         Ok(json!({ "remoteId": remote_id, "already": already }))

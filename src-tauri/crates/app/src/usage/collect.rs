@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
@@ -40,8 +40,10 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{alerts, is_flow, mb_of, period_at, quota, MB};
+use crate::job_env::CachedDriver;
+use crate::job_env::JobEnv;
 use crate::jobs::{self, JobSpec};
-use crate::provisioning::{cached_driver, job_driver, CachedDriver, ProvisioningConfig};
+use crate::provisioning::ProvisioningConfig;
 use crate::runner::{BoxFuture, JobCtx, JobError, JobHandler, Runner};
 use crate::secrets::{Secret, SecretStore};
 use crate::{AppError, Clock, Ctx, Result, Workspace};
@@ -257,11 +259,7 @@ fn simulated(domain: &str, at: DateTime<Utc>, year: i32, month: u32) -> (i64, i6
 
 /// The `usage.collect` job handler.
 pub struct Collector {
-    path: PathBuf,
-    clock: Clock,
-    secrets: Arc<dyn SecretStore>,
-    config: ProvisioningConfig,
-    sandbox_delay: Range<u64>,
+    env: JobEnv,
     ws: Arc<Mutex<Workspace>>,
     /// Drivers per server with the fingerprint of the row they were built from (a Caddy
     /// driver keeps its place in the access log between collections).
@@ -286,11 +284,7 @@ impl Collector {
     ) -> Result<Arc<Collector>> {
         let ws = Workspace::open(path, clock)?;
         Ok(Arc::new(Collector {
-            path: path.to_path_buf(),
-            clock,
-            secrets,
-            config: config.clone(),
-            sandbox_delay,
+            env: JobEnv::new(path, clock, secrets, config, sandbox_delay),
             ws: Arc::new(Mutex::new(ws)),
             drivers: Mutex::new(HashMap::new()),
         }))
@@ -308,16 +302,7 @@ impl Collector {
     }
 
     fn driver(&self, server: &Server) -> std::result::Result<Arc<dyn HostingDriver>, JobError> {
-        cached_driver(&self.drivers, server, || {
-            job_driver(
-                server,
-                &*self.secrets,
-                &self.config,
-                &self.path,
-                self.clock,
-                self.sandbox_delay.clone(),
-            )
-        })
+        self.env.cached_driver(&self.drivers, server)
     }
 
     async fn run_job(&self, job: &JobCtx) -> std::result::Result<Value, JobError> {
@@ -329,7 +314,7 @@ impl Collector {
         let at = match job.result.get("at").and_then(Value::as_str) {
             Some(a) => a.to_owned(),
             None => {
-                let a = self.clock.stamp();
+                let a = self.env.clock.stamp();
                 job.save(json!({ "at": a })).await?;
                 a
             }
